@@ -1,0 +1,97 @@
+// The checks of DESIGN section 5: pure functions from recorded data and spec limits to
+// verdicts. Each check explains itself: value, unit, limits, verdict and findings that
+// name the needle (disc, index) or the property at fault.
+#pragma once
+
+#include "bench/analysis/records.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace derma::analysis {
+
+// Limits of a product spec, in the units the checks report. Absent = not limited.
+struct SpecLimits {
+  // penetration_depth: per-channel limits on depth, and the capability bar.
+  double depth_lsl_um = 0;
+  double depth_usl_um = 0;
+  double depth_min_cpk = 1.33;
+  // channel_density: channels per cm^2 per pass.
+  double density_min_per_cm2 = 0;
+  double density_max_per_cm2 = 0;
+  // missing_channels: needles that left no channel.
+  int missing_max = 0;
+  // force_consistency: CV of normal force over the steady stroke, and drift end vs start.
+  double force_cv_max_percent = 5;
+  double force_drift_max_percent = 3;
+  // depth_uniformity: around the revolution (runout amplitude of a cos fit) and across
+  // the width (slope of depth against disc position).
+  double runout_max_um = 20;
+  double tilt_max_um_per_mm = 1.5;
+  // roll_slip: |X travel - drum angle * radius| / X travel.
+  double slip_max_percent = 2;
+  // scan delay bound: a scan later than this after the roll is an error (phantom recovers).
+  double scan_delay_max_s = 600;
+};
+
+enum class Verdict { Pass, Fail, Error };
+const char* to_string(Verdict);
+
+struct Finding {
+  std::optional<int> disc;    // the needle at fault, when one is
+  std::optional<int> index;
+  std::string text;           // e.g. "needle d3 i7: no channel where the lattice predicts one"
+};
+
+struct CheckResult {
+  std::string id;             // penetration_depth, channel_density, ...
+  Verdict verdict = Verdict::Error;
+  double value = 0;           // the headline figure compared with the limits
+  std::string unit;           // "um", "1/cm2", "count", "%", "um/mm"
+  std::optional<double> lower_limit;
+  std::optional<double> upper_limit;
+  std::string summary;        // one line for people: what was measured, why the verdict
+  std::vector<Finding> findings;
+  // Secondary figures (mean, sd, min, max, cpk, ...): name, value, unit.
+  struct Figure { std::string name; double value; std::string unit; };
+  std::vector<Figure> figures;
+};
+
+// A channel found in the height map, and the needle it was matched to.
+struct Channel {
+  double x_um = 0;            // centre, lane coordinates
+  double y_um = 0;
+  double depth_um = 0;        // local surface plane minus channel bottom
+  double area_um2 = 0;        // opening area below the detection threshold
+  bool partial = false;       // touches the scan edge: position/depth unreliable
+  std::optional<int> disc;    // matched needle (none = unexpected channel)
+  std::optional<int> index;
+};
+
+// Where the roller's lattice says a needle should have left a channel, from the recorded
+// encoder and X samples of the roll.
+struct PredictedChannel {
+  int disc = 0;
+  int index = 0;
+  double x_um = 0;
+  double y_um = 0;
+  double drum_angle_rad = 0;  // needle's angle on the drum (phi), for runout analysis
+  int pass = 0;
+};
+
+struct Analysis {
+  std::vector<Channel> channels;
+  std::vector<PredictedChannel> predicted;
+  std::vector<CheckResult> checks;
+};
+
+// The ids of DESIGN section 5, in report order.
+const std::vector<std::string>& all_check_ids();
+
+// Runs the named checks (unknown ids give an Error result naming the id) on one roll and
+// the scan of its lane.
+Analysis analyse_roll(const RollRecord& roll, const ScanRecord& scan, const RollerGeometry& geometry,
+                      const SpecLimits& limits, const std::vector<std::string>& check_ids);
+
+}  // namespace derma::analysis
