@@ -1,0 +1,13 @@
+// The human-readable end of a run: one aligned row per check, findings under any that
+// did not pass, and the run verdict.
+#pragma once
+
+#include "bench/report/run_report.hpp"
+
+#include <string>
+
+namespace derma::report {
+
+std::string console_summary(const RunReport&);
+
+}  // namespace derma::report

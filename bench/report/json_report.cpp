@@ -1,0 +1,102 @@
+#include "bench/report/json_report.hpp"
+
+namespace derma::report {
+
+namespace {
+
+nlohmann::json optional_number(const std::optional<double>& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+// JSON has no NaN: a value that could not be computed is null.
+nlohmann::json number_or_null(double value) {
+  return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
+}
+
+nlohmann::json needle_of(const std::optional<int>& disc, const std::optional<int>& index) {
+  if (!disc || !index) return nullptr;
+  return {{"disc", *disc}, {"index", *index}};
+}
+
+nlohmann::json to_json(const analysis::Channel& c) {
+  return {{"x_um", c.x_um},       {"y_um", c.y_um},       {"depth_um", c.depth_um},
+          {"area_um2", c.area_um2}, {"partial", c.partial}, {"needle", needle_of(c.disc, c.index)}};
+}
+
+nlohmann::json to_json(const RollAnalysis& roll) {
+  nlohmann::json channels = nlohmann::json::array();
+  for (const auto& c : roll.analysis.channels) channels.push_back(to_json(c));
+  return {{"roll", roll.roll_index},
+          {"lane", roll.lane},
+          {"scan_delay_s", roll.scan_delay_s},
+          {"layer_punctures", roll.layer_punctures},
+          {"predicted_channels", roll.analysis.predicted.size()},
+          {"channels", channels}};
+}
+
+}  // namespace
+
+nlohmann::json to_json(const analysis::CheckResult& check) {
+  nlohmann::json figures = nlohmann::json::object();
+  for (const auto& f : check.figures) figures[f.name] = {{"value", number_or_null(f.value)}, {"unit", f.unit}};
+  nlohmann::json findings = nlohmann::json::array();
+  for (const auto& f : check.findings) findings.push_back({{"needle", needle_of(f.disc, f.index)}, {"text", f.text}});
+  return {{"id", check.id},
+          {"verdict", analysis::to_string(check.verdict)},
+          {"value", number_or_null(check.value)},
+          {"unit", check.unit},
+          {"lower_limit", optional_number(check.lower_limit)},
+          {"upper_limit", optional_number(check.upper_limit)},
+          {"summary", check.summary},
+          {"figures", figures},
+          {"findings", findings}};
+}
+
+nlohmann::json to_json(const RunReport& r) {
+  nlohmann::json checks = nlohmann::json::array();
+  nlohmann::json rolls = nlohmann::json::array();
+  for (const auto& roll : r.rolls) {
+    for (const auto& check : roll.analysis.checks) {
+      nlohmann::json c = to_json(check);
+      c["roll"] = roll.roll_index;
+      checks.push_back(std::move(c));
+    }
+    rolls.push_back(to_json(roll));
+  }
+  nlohmann::json steps = nlohmann::json::array();
+  for (const auto& s : r.steps)
+    steps.push_back({{"name", s.name}, {"line", s.line}, {"status", s.status},
+                     {"duration_s", s.duration_s}, {"message", s.message}});
+  return {
+      {"format", "dermabench-report"},
+      {"format_version", kReportFormatVersion},
+      {"verdict", to_string(r.verdict)},
+      {"exit_code", exit_code_for(r.verdict)},
+      {"error", r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error)},
+      {"suite", {{"name", r.suite_name}, {"file", r.suite_file}}},
+      {"spec", {{"model", r.spec_model}, {"file", r.spec_file}}},
+      {"roller", {{"serial", r.roller_serial}, {"model", r.roller_model}}},
+      {"rig",
+       {{"address", r.rig.address},
+        {"port", r.rig.port},
+        {"protocol_version", r.rig.protocol_version},
+        {"firmware_version", r.rig.firmware_version},
+        {"serial", r.rig.rig_serial},
+        {"load_cell_factor", r.rig.load_cell_factor},
+        {"calibration_date", r.rig.calibration_date},
+        {"calibration_due", r.rig.calibration_due},
+        {"phantom_lot", r.rig.phantom_lot}}},
+      {"host",
+       {{"software_version", r.software_version}, {"hostname", r.host_name}, {"operator", r.operator_name}}},
+      {"started_at", r.started_at},
+      {"finished_at", r.finished_at},
+      {"duration_s", r.duration_s},
+      {"steps", steps},
+      {"checks", checks},
+      {"rolls", rolls},
+      {"link", r.link_counters},
+      {"capture", r.capture_file},
+  };
+}
+
+}  // namespace derma::report

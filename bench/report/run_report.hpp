@@ -1,0 +1,88 @@
+// Everything a run produced, in one value: what ran, on what, and the verdicts.
+// The writers (JSON, JUnit XML, console) only format it.
+#pragma once
+
+#include "bench/analysis/checks.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace derma::report {
+
+enum class RunVerdict { Pass, Fail, Error, Aborted };
+const char* to_string(RunVerdict);
+
+// Exit codes of `bench run` (DESIGN section 6).
+enum ExitCode : int {
+  kExitPass = 0,
+  kExitFail = 1,       // the roller failed a check
+  kExitBadInput = 2,   // bad input or usage
+  kExitRigError = 3,   // rig or link error, or a measurement that could not be made
+  kExitAborted = 4,
+};
+int exit_code_for(RunVerdict);
+
+struct StepRecord {
+  std::string name;
+  int line = 0;             // in the suite file
+  std::string status;       // ok, failed, skipped
+  double duration_s = 0;
+  std::string message;
+};
+
+struct RigIdentity {
+  std::string address;      // as given: sim, /dev/ttyACM0, ...
+  std::string port;         // the device actually opened
+  int protocol_version = 0;
+  std::string firmware_version;
+  std::string rig_serial;
+  double load_cell_factor = 1.0;
+  std::string calibration_date;
+  std::string calibration_due;
+  std::string phantom_lot;
+};
+
+// The checks of one `checks` step, on the roll and scan before it.
+struct RollAnalysis {
+  int roll_index = 0;       // 0-based roll of the run
+  int lane = 0;
+  double scan_delay_s = 0;
+  std::vector<std::uint32_t> layer_punctures;
+  analysis::Analysis analysis;
+};
+
+struct RunReport {
+  RunVerdict verdict = RunVerdict::Error;
+  std::string error;        // why the run is error/aborted, empty otherwise
+
+  std::string suite_name;
+  std::string suite_file;
+  std::string spec_model;
+  std::string spec_file;
+  std::string roller_serial;
+  std::string roller_model;
+  RigIdentity rig;
+
+  std::string software_version;
+  std::string host_name;
+  std::string operator_name;
+  std::string started_at;   // ISO 8601 UTC
+  std::string finished_at;
+  double duration_s = 0;
+
+  std::vector<StepRecord> steps;
+  std::vector<RollAnalysis> rolls;
+  std::map<std::string, std::uint64_t> link_counters;
+  std::string capture_file;
+
+  // Every check of every analysed roll, in order.
+  std::vector<const analysis::CheckResult*> all_checks() const;
+};
+
+// fail if any check fails; else error if any check errs or none ran; else pass.
+RunVerdict verdict_of_checks(const RunReport&);
+
+}  // namespace derma::report

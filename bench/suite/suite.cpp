@@ -1,0 +1,140 @@
+#include "bench/suite/suite.hpp"
+
+#include "bench/analysis/checks.hpp"
+#include "bench/suite/yaml_reader.hpp"
+
+#include <algorithm>
+#include <filesystem>
+
+namespace derma::suite {
+
+namespace {
+
+RollStep read_roll(const YamlField& f) {
+  f.expect_keys({"start_mm", "stroke_mm", "speed_mm_s", "load_N", "passes", "sample_rate_hz"});
+  RollStep roll;
+  roll.start_mm = f.child("start_mm").as_number_in(0, 1000, "mm");
+  roll.stroke_mm = f.child("stroke_mm").as_number_in(1, 1000, "mm");
+  roll.speed_mm_s = f.child("speed_mm_s").as_number_in(0.1, 1000, "mm/s");
+  roll.load_N = f.child("load_N").as_number_in(0.01, 1000, "N");
+  if (auto p = f.optional_child("passes")) roll.passes = p->as_int_in(1, 20);
+  if (auto r = f.optional_child("sample_rate_hz")) roll.sample_rate_hz = r->as_int_in(10, 65535);
+  return roll;
+}
+
+ScanStep read_scan(const YamlField& f) {
+  f.expect_keys({"x_mm", "y_mm", "length_mm", "width_mm", "pitch_um"});
+  ScanStep scan;
+  scan.x_mm = f.child("x_mm").as_number_in(0, 1000, "mm");
+  scan.y_mm = f.child("y_mm").as_number_in(0, 1000, "mm");
+  scan.length_mm = f.child("length_mm").as_number_in(0.1, 1000, "mm");
+  scan.width_mm = f.child("width_mm").as_number_in(0.1, 1000, "mm");
+  scan.pitch_um = f.child("pitch_um").as_int_in(1, 1000);
+  const double rows = scan.length_mm * 1000 / scan.pitch_um;
+  const double cols = scan.width_mm * 1000 / scan.pitch_um;
+  if (rows > 65535 || cols > 65535) f.fail("scan would exceed 65535 rows or columns: raise pitch_um");
+  return scan;
+}
+
+ChecksStep read_checks(const YamlField& f) {
+  ChecksStep checks;
+  const auto& known = analysis::all_check_ids();
+  for (const YamlField& item : f.items()) {
+    const std::string id = item.as_string();
+    if (id == "all") {
+      checks.ids.insert(checks.ids.end(), known.begin(), known.end());
+      continue;
+    }
+    if (std::find(known.begin(), known.end(), id) == known.end()) {
+      std::string list;
+      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+      item.fail("unknown check '" + id + "' (known: all, " + list + ")");
+    }
+    checks.ids.push_back(id);
+  }
+  if (checks.ids.empty()) f.fail("a checks step needs at least one check id");
+  return checks;
+}
+
+Step read_step(const YamlField& f) {
+  Step step;
+  step.line = f.node().Mark().line + 1;
+  if (f.is_scalar()) {  // bare word: home, tare
+    step.name = f.as_string();
+    if (step.name == "home") step.action = HomeStep{};
+    else if (step.name == "tare") step.action = TareStep{};
+    else f.fail("unknown step '" + step.name + "' (steps: home, tare, lane, roll, scan, checks)");
+    return step;
+  }
+  if (!f.is_map() || f.node().size() != 1)
+    f.fail("a step is a word (home, tare) or a mapping with exactly one key (lane, roll, scan, checks)");
+  step.name = f.node().begin()->first.as<std::string>();
+  const YamlField body = f.child(step.name);
+  if (step.name == "lane") step.action = LaneStep{body.as_int_in(0, 255)};
+  else if (step.name == "roll") step.action = read_roll(body);
+  else if (step.name == "scan") step.action = read_scan(body);
+  else if (step.name == "checks") step.action = read_checks(body);
+  else if (step.name == "home" || step.name == "tare") f.fail("step '" + step.name + "' takes no arguments");
+  else f.fail("unknown step '" + step.name + "' (steps: home, tare, lane, roll, scan, checks)");
+  return step;
+}
+
+// Checks the order makes physical sense, so a suite fails at load time, not mid-run.
+void check_order(const YamlField& steps_field, const std::vector<Step>& steps) {
+  bool homed = false, rolled = false, scanned = false;
+  const auto items = steps_field.items();
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const auto& a = steps[i].action;
+    if (std::holds_alternative<HomeStep>(a)) homed = true;
+    if ((std::holds_alternative<RollStep>(a) || std::holds_alternative<ScanStep>(a)) && !homed)
+      items[i].fail("'" + steps[i].name + "' before any 'home' step: the rig refuses motion before homing");
+    if (std::holds_alternative<LaneStep>(a)) rolled = scanned = false;
+    if (std::holds_alternative<RollStep>(a)) rolled = true, scanned = false;
+    if (std::holds_alternative<ScanStep>(a)) {
+      if (!rolled) items[i].fail("'scan' before any 'roll' on this lane: there is nothing to measure");
+      scanned = true;
+    }
+    if (std::holds_alternative<ChecksStep>(a) && !(rolled && scanned))
+      items[i].fail("'checks' needs a roll and then a scan before it");
+  }
+  if (steps.empty()) steps_field.fail("a suite needs at least one step");
+}
+
+}  // namespace
+
+std::expected<Suite, InputError> load_suite(const std::string& path) {
+  Suite suite;
+  auto root = load_yaml_file(path, &suite.text);
+  if (!root) return std::unexpected(root.error());
+  suite.file = path;
+  std::string spec_path;
+  try {
+    const YamlField top(*root, "", suite.file);
+    top.expect_keys({"suite", "description", "spec", "watchdog_ms", "steps"});
+    suite.name = top.child("suite").as_string();
+    if (auto d = top.optional_child("description")) suite.description = d->as_string();
+    if (auto w = top.optional_child("watchdog_ms")) suite.watchdog_ms = w->as_int_in(0, 60000);
+    const YamlField spec_field = top.child("spec");
+    // Paths inside a suite are relative to the suite file (DESIGN section 6).
+    const std::filesystem::path relative = spec_field.as_string();
+    spec_path = (std::filesystem::path(path).parent_path() / relative).lexically_normal().string();
+    if (relative.is_absolute()) spec_path = relative.string();
+    const YamlField steps = top.child("steps");
+    for (const YamlField& item : steps.items()) suite.steps.push_back(read_step(item));
+    check_order(steps, suite.steps);
+    if (!std::filesystem::exists(spec_path))
+      spec_field.fail("spec file '" + spec_path + "' does not exist");
+  } catch (const InputErrorException& e) {
+    return std::unexpected(e.error);
+  }
+  return with_spec(std::move(suite), spec_path);
+}
+
+std::expected<Suite, InputError> with_spec(Suite suite, const std::string& spec_path) {
+  auto spec = load_product_spec(spec_path);
+  if (!spec) return std::unexpected(spec.error());
+  suite.spec = std::move(*spec);
+  return suite;
+}
+
+}  // namespace derma::suite

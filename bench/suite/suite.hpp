@@ -1,0 +1,69 @@
+// A validation suite: which product spec it judges against and the steps to run on the rig.
+//
+//   suite: validate-DR-192-0.50
+//   spec: ../specs/DR-192-0.50.yaml          # relative to the suite file
+//   steps:
+//     - home
+//     - tare
+//     - lane: 0
+//     - roll: {start_mm: 10, stroke_mm: 80, speed_mm_s: 20, load_N: 10, passes: 1}
+//     - scan: {x_mm: 12, y_mm: 0, length_mm: 70, width_mm: 20, pitch_um: 20}
+//     - checks: [all]                         # judges the latest roll and scan
+#pragma once
+
+#include "bench/suite/input_error.hpp"
+#include "bench/suite/product_spec.hpp"
+
+#include <cstdint>
+#include <expected>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace derma::suite {
+
+struct HomeStep {};
+struct TareStep {};
+struct LaneStep { int lane = 0; };
+struct RollStep {
+  double start_mm = 10;
+  double stroke_mm = 80;
+  double speed_mm_s = 20;
+  double load_N = 10;
+  int passes = 1;
+  int sample_rate_hz = 1000;
+};
+struct ScanStep {
+  double x_mm = 0;
+  double y_mm = 0;
+  double length_mm = 0;
+  double width_mm = 0;
+  int pitch_um = 20;
+};
+struct ChecksStep { std::vector<std::string> ids; };  // ids of analysis::all_check_ids()
+
+using StepAction = std::variant<HomeStep, TareStep, LaneStep, RollStep, ScanStep, ChecksStep>;
+
+struct Step {
+  StepAction action;
+  std::string name;  // "home", "roll", ... as written
+  int line = 0;      // where it is in the suite file
+};
+
+struct Suite {
+  std::string name;
+  std::string description;
+  std::string file;
+  std::string text;           // the file's exact bytes, embedded in captures
+  ProductSpec spec;
+  int watchdog_ms = 1000;
+  std::vector<Step> steps;
+};
+
+// Loads the suite and the spec it names; every error names file, line and problem.
+std::expected<Suite, InputError> load_suite(const std::string& path);
+
+// Re-judges the suite against another spec (bench run --spec, bench analyze --spec).
+std::expected<Suite, InputError> with_spec(Suite suite, const std::string& spec_path);
+
+}  // namespace derma::suite

@@ -1,0 +1,153 @@
+#include "bench/suite/suite.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace fs = std::filesystem;
+using namespace derma;
+
+namespace {
+
+// A scratch directory with a valid spec, where each test writes its own suite.
+struct Scratch {
+  fs::path dir;
+  Scratch() {
+    dir = fs::temp_directory_path() / ("suite-test-" + std::to_string(::getpid()) + "-" +
+                                       std::to_string(reinterpret_cast<std::uintptr_t>(this)));
+    fs::create_directories(dir / "specs");
+    fs::copy_file(fs::path(DERMA_SOURCE_DIR) / "fixtures/specs/DR-192-0.50.yaml", dir / "specs/DR-192-0.50.yaml");
+  }
+  ~Scratch() { fs::remove_all(dir); }
+  std::string write(const std::string& name, const std::string& text) const {
+    std::ofstream(dir / name) << text;
+    return (dir / name).string();
+  }
+};
+
+const std::string kGoodSteps = R"(steps:
+  - home
+  - tare
+  - lane: 2
+  - roll: {start_mm: 10, stroke_mm: 80, speed_mm_s: 20, load_N: 10}
+  - scan: {x_mm: 12, y_mm: 0, length_mm: 70, width_mm: 20, pitch_um: 20}
+  - checks: [penetration_depth, roll_slip]
+)";
+
+}  // namespace
+
+TEST_CASE("every shipped validation suite loads with its spec and runs all checks") {
+  for (const auto& entry : fs::directory_iterator(fs::path(DERMA_SOURCE_DIR) / "fixtures/suites")) {
+    INFO(entry.path());
+    auto suite = suite::load_suite(entry.path().string());
+    REQUIRE(suite.has_value());
+    CHECK(!suite->spec.model.empty());
+    CHECK(entry.path().filename().string() == "validate-" + suite->spec.model + ".yaml");
+    const auto& last = suite->steps.back();
+    REQUIRE(std::holds_alternative<suite::ChecksStep>(last.action));
+    CHECK(std::get<suite::ChecksStep>(last.action).ids == analysis::all_check_ids());
+  }
+}
+
+TEST_CASE("a suite's spec path is relative to the suite file") {
+  Scratch s;
+  fs::create_directories(s.dir / "suites");
+  const auto path = s.write("suites/a.yaml", "suite: a\nspec: ../specs/DR-192-0.50.yaml\n" + kGoodSteps);
+  auto suite = suite::load_suite(path);
+  REQUIRE(suite.has_value());
+  CHECK(suite->spec.model == "DR-192-0.50");
+  CHECK(suite->spec.geometry.needle_count() == 192);
+  REQUIRE(suite->steps.size() == 6);
+  CHECK(std::get<suite::LaneStep>(suite->steps[2].action).lane == 2);
+  const auto& roll = std::get<suite::RollStep>(suite->steps[3].action);
+  CHECK(roll.load_N == 10);
+  CHECK(roll.passes == 1);  // default
+  CHECK(suite->steps[3].line == 7);
+}
+
+TEST_CASE("bad suites are rejected with file, line and the problem") {
+  Scratch s;
+  const std::string head = "suite: a\nspec: specs/DR-192-0.50.yaml\n";
+
+  SECTION("a YAML syntax error") {
+    const auto path = s.write("bad.yaml", head + "steps: [home,\n  - {roll: }\n");
+    auto suite = suite::load_suite(path);
+    REQUIRE_FALSE(suite.has_value());
+    CHECK(suite.error().file == path);
+    CHECK(suite.error().line > 0);
+    CHECK(suite.error().message.find("YAML syntax") != std::string::npos);
+  }
+  SECTION("a value that is not a number names the key and its line") {
+    const auto path = s.write("bad.yaml", head + "steps:\n  - home\n  - roll: {start_mm: 10, stroke_mm: 80, speed_mm_s: fast, load_N: 10}\n");
+    auto suite = suite::load_suite(path);
+    REQUIRE_FALSE(suite.has_value());
+    CHECK(suite.error().line == 5);
+    CHECK(suite.error().message.find("speed_mm_s") != std::string::npos);
+    CHECK(suite.error().message.find("'fast'") != std::string::npos);
+  }
+  SECTION("a misspelt key is an error, not a silent default") {
+    const auto path = s.write("bad.yaml", head + "steps:\n  - home\n  - roll: {start_mm: 10, stroke_mm: 80, speed_mm_s: 20, load_n: 10}\n");
+    auto suite = suite::load_suite(path);
+    REQUIRE_FALSE(suite.has_value());
+    CHECK(suite.error().message.find("unknown key 'load_n'") != std::string::npos);
+  }
+  SECTION("an unknown step") {
+    const auto path = s.write("bad.yaml", head + "steps:\n  - home\n  - dance\n");
+    auto suite = suite::load_suite(path);
+    REQUIRE_FALSE(suite.has_value());
+    CHECK(suite.error().line == 5);
+    CHECK(suite.error().message.find("unknown step 'dance'") != std::string::npos);
+  }
+  SECTION("an unknown check id") {
+    const auto path = s.write("bad.yaml", head + kGoodSteps.substr(0, kGoodSteps.find("  - checks")) + "  - checks: [needle_colour]\n");
+    auto suite = suite::load_suite(path);
+    REQUIRE_FALSE(suite.has_value());
+    CHECK(suite.error().message.find("unknown check 'needle_colour'") != std::string::npos);
+  }
+  SECTION("motion before home") {
+    const auto path = s.write("bad.yaml", head + "steps:\n  - roll: {start_mm: 10, stroke_mm: 80, speed_mm_s: 20, load_N: 10}\n");
+    auto suite = suite::load_suite(path);
+    REQUIRE_FALSE(suite.has_value());
+    CHECK(suite.error().message.find("before any 'home'") != std::string::npos);
+  }
+  SECTION("checks without a scan") {
+    const auto path = s.write("bad.yaml", head + "steps:\n  - home\n  - roll: {start_mm: 10, stroke_mm: 80, speed_mm_s: 20, load_N: 10}\n  - checks: [all]\n");
+    auto suite = suite::load_suite(path);
+    REQUIRE_FALSE(suite.has_value());
+    CHECK(suite.error().line == 6);
+  }
+  SECTION("a missing spec file names the path") {
+    const auto path = s.write("bad.yaml", "suite: a\nspec: specs/NOPE.yaml\n" + kGoodSteps);
+    auto suite = suite::load_suite(path);
+    REQUIRE_FALSE(suite.has_value());
+    CHECK(suite.error().line == 2);
+    CHECK(suite.error().message.find("NOPE.yaml") != std::string::npos);
+  }
+  SECTION("a missing suite file") {
+    auto suite = suite::load_suite((s.dir / "absent.yaml").string());
+    REQUIRE_FALSE(suite.has_value());
+    CHECK(suite.error().message == "cannot open file");
+  }
+  SECTION("an out-of-range number names its unit and range") {
+    const auto path = s.write("bad.yaml", head + "steps:\n  - home\n  - roll: {start_mm: 10, stroke_mm: 80, speed_mm_s: 20, load_N: -3}\n");
+    auto suite = suite::load_suite(path);
+    REQUIRE_FALSE(suite.has_value());
+    CHECK(suite.error().message.find("out of range") != std::string::npos);
+    CHECK(suite.error().to_string().find("bad.yaml:5:") != std::string::npos);
+  }
+}
+
+TEST_CASE("a spec whose limits contradict each other is rejected") {
+  Scratch s;
+  std::ifstream in(s.dir / "specs/DR-192-0.50.yaml");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto pos = text.find("lsl_um: 260");
+  REQUIRE(pos != std::string::npos);
+  text.replace(pos, 11, "lsl_um: 900");
+  const auto path = s.write("specs/broken.yaml", text);
+  auto spec = suite::load_product_spec(path);
+  REQUIRE_FALSE(spec.has_value());
+  CHECK(spec.error().message.find("usl_um must be greater than lsl_um") != std::string::npos);
+}
