@@ -1,0 +1,383 @@
+#include "bench/runner/runner.hpp"
+
+#include "bench/analysis/checks.hpp"
+#include "bench/report/json_report.hpp"
+#include "bench/report/junit_report.hpp"
+#include "bench/runner/record_builder.hpp"
+#include "bench/runner/virtual_rig.hpp"
+#include "bench/store/capture.hpp"
+#include "drivers/rig/rig_client.hpp"
+#include "drivers/transport/rig_address.hpp"
+
+#include <spdlog/spdlog.h>
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <thread>
+#include <unistd.h>
+
+namespace derma::runner {
+
+namespace fs = std::filesystem;
+using report::RunVerdict;
+
+namespace {
+
+std::string utc_now_iso8601() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  ::gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Outcome of one step: empty = ok, else what went wrong and what it makes the run.
+struct StepFailure {
+  RunVerdict verdict = RunVerdict::Error;
+  std::string message;
+};
+
+// A run in progress. One object per run keeps the step functions small.
+class RunSession {
+ public:
+  RunSession(const suite::Suite& suite, const RunOptions& options) : suite_(suite), options_(options) {}
+
+  RunOutcome run();
+
+ private:
+  void progress(const std::string& line) const {
+    if (options_.progress) options_.progress(line);
+  }
+  std::optional<StepFailure> prepare_output();
+  std::optional<StepFailure> connect();
+  void write_metadata();
+  std::optional<StepFailure> execute(const suite::Step& step);
+  std::optional<StepFailure> do_roll(const suite::RollStep& step);
+  std::optional<StepFailure> do_scan(const suite::ScanStep& step);
+  std::optional<StepFailure> do_checks(const suite::ChecksStep& step);
+  std::optional<StepFailure> from_rig_error(const rig::RigError& error) const;
+  void record_step(const suite::Step& step, const std::string& status, double seconds, const std::string& message);
+  void leave_rig_safe();
+  void write_outputs();
+  bool stop_requested() const { return options_.stop_requested && options_.stop_requested->load(); }
+
+  const suite::Suite& suite_;
+  const RunOptions& options_;
+  report::RunReport report_;
+  std::unique_ptr<store::CaptureWriter> capture_;
+  std::unique_ptr<VirtualRig> virtual_rig_;
+  std::unique_ptr<rig::RigClient> client_;
+  proto::HelloReply identity_;
+  std::string roller_text_;
+
+  int lane_ = 0;
+  int roll_count_ = 0;
+  std::optional<analysis::RollRecord> last_roll_;
+  std::optional<analysis::ScanRecord> last_scan_;
+  bool bad_input_ = false;
+};
+
+std::optional<StepFailure> RunSession::prepare_output() {
+  std::error_code ec;
+  fs::create_directories(options_.out_dir, ec);
+  if (ec) return StepFailure{RunVerdict::Error, "cannot create output directory " + options_.out_dir + ": " + ec.message()};
+  auto capture = store::CaptureWriter::open((fs::path(options_.out_dir) / "capture.drcap").string());
+  if (!capture) return StepFailure{RunVerdict::Error, capture.error()};
+  capture_ = std::move(*capture);
+  report_.capture_file = capture_->path();
+  return std::nullopt;
+}
+
+std::optional<StepFailure> RunSession::connect() {
+  auto address = transport::parse_rig_address(options_.rig_address);
+  if (!address) {
+    bad_input_ = true;
+    return StepFailure{RunVerdict::Error, address.error().message};
+  }
+  std::string device;
+  if (std::holds_alternative<transport::SimAddress>(*address)) {
+    progress("starting the virtual rig with roller " + options_.roller_file);
+    VirtualRigOptions sim;
+    sim.roller_file = options_.roller_file;
+    sim.truth_file = (fs::path(options_.out_dir) / "rigsim-truth.json").string();
+    sim.realtime = options_.realtime;
+    sim.faults = options_.rigsim_faults;
+    auto started = VirtualRig::start(sim);
+    if (!started) {
+      bad_input_ = started.error().bad_input;
+      return StepFailure{RunVerdict::Error, "virtual rig: " + started.error().message};
+    }
+    virtual_rig_ = std::move(*started);
+    address = transport::DeviceAddress{virtual_rig_->link_path()};
+  }
+  auto link = transport::open_transport(*address);
+  if (!link) return StepFailure{RunVerdict::Error, "cannot open rig " + options_.rig_address + ": " + link.error().message};
+  report_.rig.port = (*link)->describe();
+
+  rig::RigOptions rig_options;
+  rig_options.watchdog = std::chrono::milliseconds(suite_.watchdog_ms);
+  client_ = std::make_unique<rig::RigClient>(std::move(*link), rig_options);
+  client_->set_wire_tap([this](rig::Direction direction, proto::ByteView bytes) {
+    capture_->append(direction == rig::Direction::RigToHost ? store::RecordKind::RigToHost
+                                                             : store::RecordKind::HostToRig,
+                     bytes);
+  });
+  auto hello = client_->handshake();
+  if (!hello) return from_rig_error(hello.error());
+  identity_ = *hello;
+  report_.rig.protocol_version = hello->protocol_version;
+  report_.rig.firmware_version = hello->firmware_version;
+  report_.rig.rig_serial = hello->rig_serial;
+  report_.rig.load_cell_factor = hello->load_cell_factor_ppm / 1e6;
+  report_.rig.calibration_date = hello->calibration_date;
+  report_.rig.calibration_due = hello->calibration_due;
+  report_.rig.phantom_lot = hello->phantom_lot;
+  progress("connected to rig " + hello->rig_serial + " (" + hello->firmware_version + ") on " + report_.rig.port +
+           ", calibration due " + hello->calibration_due);
+  return std::nullopt;
+}
+
+void RunSession::write_metadata() {
+  nlohmann::json meta = {
+      {"format", "dermabench-capture"},
+      {"capture_format_version", store::kCaptureFormatVersion},
+      {"software_version", DERMA_VERSION},
+      {"started_at", report_.started_at},
+      {"host", report_.host_name},
+      {"operator", report_.operator_name},
+      {"suite", {{"name", suite_.name}, {"file", suite_.file}, {"text", suite_.text}}},
+      {"spec", {{"model", suite_.spec.model}, {"file", suite_.spec.file}, {"text", suite_.spec.text}}},
+      {"roller", {{"serial", report_.roller_serial}, {"model", report_.roller_model},
+                  {"file", options_.roller_file}, {"text", roller_text_}}},
+      {"rig", {{"address", options_.rig_address}, {"port", report_.rig.port},
+               {"serial", identity_.rig_serial}, {"firmware_version", identity_.firmware_version},
+               {"encoder_counts_per_rev", identity_.encoder_counts_per_rev},
+               {"layer_thickness_um", identity_.layer_thickness_um}}},
+  };
+  capture_->append_text(store::RecordKind::Metadata, meta.dump());
+  capture_->sync();
+}
+
+std::optional<StepFailure> RunSession::from_rig_error(const rig::RigError& error) const {
+  if (stop_requested()) return StepFailure{RunVerdict::Aborted, "interrupted by the operator: " + error.message};
+  if (error.kind == rig::RigError::Kind::Rejected && error.result == proto::Result::Aborted)
+    return StepFailure{RunVerdict::Aborted, error.message};
+  return StepFailure{RunVerdict::Error, std::string("rig error (") + rig::to_string(error.kind) + "): " + error.message};
+}
+
+std::optional<StepFailure> RunSession::do_roll(const suite::RollStep& step) {
+  RollRecordBuilder builder(step, identity_.encoder_counts_per_rev);
+  const double expected = step.stroke_mm / step.speed_mm_s * step.sample_rate_hz * step.passes;
+  std::size_t received = 0;
+  int next_report_percent = 25;
+  auto outcome = client_->roll(to_request(step), [&](const proto::SampleBatch& batch) {
+    builder.add(batch);
+    received += batch.samples.size();
+    // Progress at quarters; the estimate ignores ramps, so cap it below 100 %.
+    const int percent = static_cast<int>(std::min(99.0, 100.0 * received / std::max(1.0, expected)));
+    if (percent >= next_report_percent) {
+      progress("  roll " + std::to_string(roll_count_) + ": " + std::to_string(next_report_percent) + " %");
+      next_report_percent += 25;
+    }
+  });
+  if (!outcome) return from_rig_error(outcome.error());
+  last_roll_ = builder.finish(outcome->frames_lost);
+  last_scan_.reset();
+  if (outcome->frames_lost > 0)
+    progress("  warning: " + std::to_string(outcome->frames_lost) + " sample batches lost on the link");
+  ++roll_count_;
+  return std::nullopt;
+}
+
+std::optional<StepFailure> RunSession::do_scan(const suite::ScanStep& step) {
+  ScanRecordBuilder builder(step, identity_.layer_thickness_um);
+  auto outcome = client_->scan(to_request(step), [&](const proto::ScanRows& rows) { builder.add(rows); });
+  if (!outcome) return from_rig_error(outcome.error());
+  last_scan_ = builder.finish(outcome->done, outcome->frames_lost);
+  if (outcome->frames_lost > 0)
+    progress("  warning: " + std::to_string(outcome->frames_lost) + " scan chunks lost on the link");
+  return std::nullopt;
+}
+
+std::optional<StepFailure> RunSession::do_checks(const suite::ChecksStep& step) {
+  // The suite loader guarantees a roll and a scan precede every checks step.
+  report::RollAnalysis roll;
+  roll.roll_index = roll_count_ - 1;
+  roll.lane = lane_;
+  roll.scan_delay_s = last_scan_->scan_delay_s;
+  roll.layer_punctures = last_scan_->layer_punctures;
+  roll.analysis = analysis::analyse_roll(*last_roll_, *last_scan_, suite_.spec.geometry, suite_.spec.limits, step.ids);
+  report_.rolls.push_back(std::move(roll));
+  return std::nullopt;
+}
+
+std::optional<StepFailure> RunSession::execute(const suite::Step& step) {
+  struct Visitor {
+    RunSession& s;
+    std::optional<StepFailure> operator()(const suite::HomeStep&) {
+      auto r = s.client_->home();
+      return r ? std::nullopt : s.from_rig_error(r.error());
+    }
+    std::optional<StepFailure> operator()(const suite::TareStep&) {
+      auto r = s.client_->tare();
+      return r ? std::nullopt : s.from_rig_error(r.error());
+    }
+    std::optional<StepFailure> operator()(const suite::LaneStep& lane) {
+      auto r = s.client_->select_lane(static_cast<std::uint8_t>(lane.lane));
+      if (r) s.lane_ = lane.lane;
+      return r ? std::nullopt : s.from_rig_error(r.error());
+    }
+    std::optional<StepFailure> operator()(const suite::RollStep& roll) { return s.do_roll(roll); }
+    std::optional<StepFailure> operator()(const suite::ScanStep& scan) { return s.do_scan(scan); }
+    std::optional<StepFailure> operator()(const suite::ChecksStep& checks) { return s.do_checks(checks); }
+  };
+  return std::visit(Visitor{*this}, step.action);
+}
+
+void RunSession::record_step(const suite::Step& step, const std::string& status, double seconds,
+                             const std::string& message) {
+  report_.steps.push_back({step.name, step.line, status, seconds, message});
+  capture_->append_text(store::RecordKind::Step, nlohmann::json{{"step", step.name},
+                                                                {"line", step.line},
+                                                                {"status", status},
+                                                                {"duration_s", seconds},
+                                                                {"message", message}}
+                                                      .dump());
+  capture_->sync();  // everything up to the last completed step survives a crash
+}
+
+void RunSession::leave_rig_safe() {
+  if (!client_) return;
+  if (auto r = client_->abort(); !r)
+    spdlog::warn("could not send Abort to leave the rig safe: {}", r.error().message);
+}
+
+void RunSession::write_outputs() {
+  report_.finished_at = utc_now_iso8601();
+  if (client_) {
+    const proto::LinkCounters c = client_->link_counters();
+    report_.link_counters = {{"bytes_in", c.bytes_in},         {"frames_ok", c.frames_ok},
+                             {"crc_errors", c.crc_errors},     {"cobs_errors", c.cobs_errors},
+                             {"oversize_frames", c.oversize_frames}, {"runt_frames", c.runt_frames},
+                             {"length_mismatches", c.length_mismatches}, {"version_errors", c.version_errors},
+                             {"bytes_discarded", c.bytes_discarded}};
+  }
+  const nlohmann::json json = report::to_json(report_);
+  if (capture_) {
+    capture_->append_text(store::RecordKind::End,
+                          nlohmann::json{{"verdict", json["verdict"]}, {"error", json["error"]}, {"link", json["link"]}}.dump());
+    capture_->sync();
+  }
+  if (options_.out_dir.empty()) return;
+  std::ofstream(fs::path(options_.out_dir) / "report.json") << json.dump(2) << "\n";
+  std::ofstream(fs::path(options_.out_dir) / "junit.xml") << report::to_junit_xml(report_);
+}
+
+RunOutcome RunSession::run() {
+  const auto t0 = std::chrono::steady_clock::now();
+  report_.suite_name = suite_.name;
+  report_.suite_file = suite_.file;
+  report_.spec_model = suite_.spec.model;
+  report_.spec_file = suite_.spec.file;
+  report_.software_version = DERMA_VERSION;
+  report_.host_name = host_name();
+  report_.operator_name = options_.operator_name;
+  report_.started_at = utc_now_iso8601();
+  report_.rig.address = options_.rig_address;
+  report_.roller_serial = options_.roller_serial;
+  if (!options_.roller_file.empty()) {
+    roller_text_ = read_text(options_.roller_file);
+    try {  // best effort: rigsim itself validates the roller file and says what is wrong
+      const YAML::Node roller = YAML::Load(roller_text_);
+      if (roller["serial"]) report_.roller_serial = roller["serial"].as<std::string>();
+      if (roller["model"]) report_.roller_model = roller["model"].as<std::string>();
+    } catch (const YAML::Exception&) {
+    }
+  }
+
+  std::optional<StepFailure> failure = prepare_output();
+  if (failure) bad_input_ = true;
+  if (!failure) failure = connect();
+  if (!failure) write_metadata();
+
+  // A watcher turns an operator's interrupt into an Abort while a step blocks on the rig.
+  std::atomic<bool> finished{false};
+  std::thread watcher;
+  if (!failure && options_.stop_requested) {
+    watcher = std::thread([&] {
+      while (!finished.load()) {
+        if (stop_requested()) {
+          if (client_) (void)client_->abort();
+          return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    });
+  }
+
+  for (std::size_t i = 0; !failure && i < suite_.steps.size(); ++i) {
+    const suite::Step& step = suite_.steps[i];
+    if (stop_requested()) {
+      failure = StepFailure{RunVerdict::Aborted, "interrupted by the operator before step '" + step.name + "'"};
+      break;
+    }
+    progress("step " + std::to_string(i + 1) + "/" + std::to_string(suite_.steps.size()) + ": " + step.name);
+    const auto s0 = std::chrono::steady_clock::now();
+    failure = execute(step);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count();
+    if (failure) {
+      failure->message = "step '" + step.name + "' (" + suite_.file + ":" + std::to_string(step.line) + "): " +
+                         failure->message;
+      record_step(step, "failed", seconds, failure->message);
+      for (std::size_t j = i + 1; j < suite_.steps.size(); ++j) report_.steps.push_back({suite_.steps[j].name, suite_.steps[j].line, "skipped", 0, ""});
+    } else {
+      record_step(step, "ok", seconds, "");
+    }
+  }
+  finished = true;
+  if (watcher.joinable()) watcher.join();
+
+  if (failure) {
+    leave_rig_safe();
+    report_.verdict = failure->verdict;
+    report_.error = failure->message;
+  } else {
+    report_.verdict = report::verdict_of_checks(report_);
+    if (report_.all_checks().empty()) report_.error = "the suite ran no checks: nothing was judged";
+  }
+  report_.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  write_outputs();
+  client_.reset();  // closes the link before the virtual rig goes away
+  virtual_rig_.reset();
+
+  RunOutcome outcome;
+  outcome.exit_code = bad_input_ ? report::kExitBadInput : report::exit_code_for(report_.verdict);
+  outcome.report = std::move(report_);
+  return outcome;
+}
+
+}  // namespace
+
+RunOutcome run_suite(const suite::Suite& suite, const RunOptions& options) {
+  RunSession session(suite, options);
+  return session.run();
+}
+
+}  // namespace derma::runner

@@ -1,0 +1,39 @@
+// Executes a suite on a rig: opens the link (starting the virtual rig for `--rig sim`),
+// records every byte to the capture file, runs the steps in order, analyses each roll and
+// scan, and writes report.json and junit.xml. Whatever happens, the rig is left safe
+// (Abort on any error or interruption) and the capture keeps everything recorded.
+#pragma once
+
+#include "bench/report/run_report.hpp"
+#include "bench/suite/suite.hpp"
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+namespace derma::runner {
+
+struct RunOptions {
+  std::string rig_address = "sim";  // sim, /dev/..., usb:SERIAL
+  std::string roller_file;          // --rig sim only: the roller the virtual rig mounts
+  std::string roller_serial;        // with a device: the mounted roller's serial (--serial)
+  std::string out_dir;
+  std::string operator_name;
+  bool realtime = false;            // virtual rig in real time
+  std::string rigsim_faults;        // passed to rigsim --faults
+  // Console progress (one line per step, and roll/scan progress); may be empty.
+  std::function<void(const std::string&)> progress;
+  // Set asynchronously (SIGINT/SIGTERM): the runner aborts motion and ends "aborted".
+  const std::atomic<bool>* stop_requested = nullptr;
+};
+
+// Runs the suite; never throws for rig or input problems: the report says what happened
+// (verdict error/aborted with a message) and the exit code follows from it.
+// Returns kExitBadInput through `report.verdict == Error` plus `bad_input`.
+struct RunOutcome {
+  report::RunReport report;
+  int exit_code = 0;
+};
+RunOutcome run_suite(const suite::Suite& suite, const RunOptions& options);
+
+}  // namespace derma::runner

@@ -1,0 +1,122 @@
+#include "bench/runner/virtual_rig.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+namespace derma::runner {
+
+namespace fs = std::filesystem;
+
+std::expected<std::string, std::string> find_rigsim() {
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const fs::path beside = self.parent_path() / "rigsim";
+    if (::access(beside.c_str(), X_OK) == 0) return beside.string();
+  }
+  if (const char* path = std::getenv("PATH")) {
+    std::stringstream dirs(path);
+    std::string dir;
+    while (std::getline(dirs, dir, ':')) {
+      const fs::path candidate = fs::path(dir.empty() ? "." : dir) / "rigsim";
+      if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
+    }
+  }
+  return std::unexpected(std::string("cannot find the rigsim executable beside bench or on PATH"));
+}
+
+namespace {
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string s = text.str();
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+pid_t spawn(const std::string& exe, const std::vector<std::string>& args, const fs::path& log) {
+  const pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  // Child: stderr to the log file, so the parent can quote rigsim's own message.
+  const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd >= 0) {
+    ::dup2(fd, STDERR_FILENO);
+    ::close(fd);
+  }
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(exe.c_str()));
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  ::execv(exe.c_str(), argv.data());
+  std::fprintf(stderr, "cannot execute %s: %s\n", exe.c_str(), std::strerror(errno));
+  ::_exit(127);
+}
+
+}  // namespace
+
+std::expected<std::unique_ptr<VirtualRig>, LaunchError> VirtualRig::start(const VirtualRigOptions& options) {
+  auto exe = find_rigsim();
+  if (!exe) return std::unexpected(LaunchError{false, exe.error()});
+  char dir_template[] = "/tmp/dermabench-rig-XXXXXX";
+  if (!::mkdtemp(dir_template))
+    return std::unexpected(LaunchError{false, std::string("cannot create a directory for rigsim: ") + std::strerror(errno)});
+  const fs::path dir = dir_template;
+  const fs::path link = dir / "rig";
+  const fs::path log = dir / "rigsim.log";
+
+  std::vector<std::string> args = {"--roller", options.roller_file, "--link", link.string()};
+  if (!options.truth_file.empty()) args.insert(args.end(), {"--truth", options.truth_file});
+  if (options.realtime) args.push_back("--realtime");
+  if (!options.faults.empty()) args.insert(args.end(), {"--faults", options.faults});
+  const pid_t pid = spawn(*exe, args, log);
+  if (pid < 0) return std::unexpected(LaunchError{false, std::string("cannot fork rigsim: ") + std::strerror(errno)});
+  std::unique_ptr<VirtualRig> rig(new VirtualRig(pid, dir.string(), link.string()));
+
+  // Wait for the link to appear; a rigsim that exits instead tells us why on stderr.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::error_code ec;
+    if (fs::is_symlink(link, ec)) return rig;
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      rig->pid_ = -1;
+      const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      std::string message = read_file(log);
+      if (message.empty()) message = "rigsim exited with code " + std::to_string(code) + " before serving";
+      return std::unexpected(LaunchError{code == 2, message});
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return std::unexpected(LaunchError{false, "rigsim did not create its link " + link.string() + " within 15 s"});
+}
+
+VirtualRig::~VirtualRig() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    // Give it a moment to remove its link, then make sure it is gone.
+    for (int i = 0; i < 200 && ::waitpid(pid_, &status, WNOHANG) == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (::waitpid(pid_, &status, WNOHANG) == 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
+    }
+  }
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+}
+
+}  // namespace derma::runner

@@ -1,0 +1,44 @@
+// `--rig sim`: starts the rigsim executable privately on a pty of its own and hands back
+// the path of its link, which the runner then opens like any serial device.
+#pragma once
+
+#include <expected>
+#include <memory>
+#include <string>
+#include <sys/types.h>
+
+namespace derma::runner {
+
+struct VirtualRigOptions {
+  std::string roller_file;
+  std::string truth_file;   // rigsim --truth; empty = none
+  bool realtime = false;
+  std::string faults;       // rigsim --faults, when given
+};
+
+struct LaunchError {
+  bool bad_input = false;   // rigsim rejected the roller file (its exit code 2)
+  std::string message;
+};
+
+class VirtualRig {
+ public:
+  static std::expected<std::unique_ptr<VirtualRig>, LaunchError> start(const VirtualRigOptions&);
+  ~VirtualRig();  // SIGTERM, wait, remove the private directory
+  VirtualRig(const VirtualRig&) = delete;
+  VirtualRig& operator=(const VirtualRig&) = delete;
+
+  const std::string& link_path() const { return link_path_; }
+  pid_t pid() const { return pid_; }
+
+ private:
+  VirtualRig(pid_t pid, std::string dir, std::string link) : pid_(pid), dir_(std::move(dir)), link_path_(std::move(link)) {}
+  pid_t pid_;
+  std::string dir_;
+  std::string link_path_;
+};
+
+// rigsim beside our own executable (build tree or install), else the one on PATH.
+std::expected<std::string, std::string> find_rigsim();
+
+}  // namespace derma::runner
