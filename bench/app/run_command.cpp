@@ -1,21 +1,22 @@
-#include "bench/app/commands.hpp"
-
-#include "bench/report/console_summary.hpp"
-#include "bench/runner/runner.hpp"
-#include "bench/suite/suite.hpp"
-
 #include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 
+#include "bench/app/commands.hpp"
+#include "bench/report/console_summary.hpp"
+#include "bench/runner/runner.hpp"
+#include "bench/suite/suite.hpp"
+
 namespace derma::app {
 
 namespace {
 
 std::atomic<bool> g_stop_requested{false};
-extern "C" void on_stop_signal(int) { g_stop_requested = true; }
+extern "C" void on_stop_signal(int) {
+  g_stop_requested = true;
+}
 
 int usage_error(const std::string& message) {
   std::cerr << "bench run: " << message << "\n";
@@ -26,14 +27,19 @@ int usage_error(const std::string& message) {
 
 int run_suite_command(const RunCommand& cmd) {
   const bool sim = cmd.rig == "sim";
-  if (sim && cmd.roller_file.empty()) return usage_error("--rig sim needs --roller FILE (the roller the virtual rig mounts)");
+  if (sim && cmd.roller_file.empty())
+    return usage_error("--rig sim needs --roller FILE (the roller the virtual rig mounts)");
   if (!sim && !cmd.roller_file.empty())
-    return usage_error("--roller belongs to --rig sim only: a real rig rolls whatever roller is mounted (use --serial SN)");
-  if (sim && !cmd.roller_serial.empty()) return usage_error("--serial is for a real rig; the roller file gives the serial");
+    return usage_error(
+        "--roller belongs to --rig sim only: a real rig rolls whatever roller is mounted (use "
+        "--serial SN)");
+  if (sim && !cmd.roller_serial.empty())
+    return usage_error("--serial is for a real rig; the roller file gives the serial");
   if (!cmd.faults.empty() && !sim) return usage_error("--faults needs --rig sim");
 
   auto loaded = suite::load_suite(cmd.suite_file);
-  if (loaded && !cmd.spec_override.empty()) loaded = suite::with_spec(std::move(*loaded), cmd.spec_override);
+  if (loaded && !cmd.spec_override.empty())
+    loaded = suite::with_spec(std::move(*loaded), cmd.spec_override);
   if (!loaded) {
     std::cerr << "bench run: invalid input: " << loaded.error().to_string() << "\n";
     return report::kExitBadInput;
@@ -53,12 +59,13 @@ int run_suite_command(const RunCommand& cmd) {
   options.realtime = cmd.realtime;
   options.rigsim_faults = cmd.faults;
   options.stop_requested = &g_stop_requested;
-  if (!cmd.quiet) options.progress = [](const std::string& line) { std::cerr << line << std::endl; };
+  if (!cmd.quiet)
+    options.progress = [](const std::string& line) { std::cerr << line << std::endl; };
 
   const runner::RunOutcome outcome = runner::run_suite(*loaded, options);
   std::cout << report::console_summary(outcome.report);
-  std::cout << "report: " << cmd.out_dir << "/report.json, " << cmd.out_dir << "/junit.xml, capture: "
-            << outcome.report.capture_file << "\n";
+  std::cout << "report: " << cmd.out_dir << "/report.json, " << cmd.out_dir
+            << "/junit.xml, capture: " << outcome.report.capture_file << "\n";
   if (outcome.exit_code == report::kExitBadInput && !outcome.report.error.empty())
     std::cerr << "bench run: invalid input: " << outcome.report.error << "\n";
   return outcome.exit_code;

@@ -35,12 +35,14 @@ constexpr std::size_t kFindingsShown = 5;
 std::string console_summary(const RunReport& r) {
   std::string out;
   char line[512];
-  std::snprintf(line, sizeof line, "%s: roller %s (%s) against %s on rig %s [%s]\n", r.suite_name.c_str(),
-                r.roller_serial.empty() ? "?" : r.roller_serial.c_str(), r.roller_model.c_str(),
-                r.spec_model.c_str(), r.rig.rig_serial.c_str(), r.rig.firmware_version.c_str());
+  std::snprintf(line, sizeof line, "%s: roller %s (%s) against %s on rig %s [%s]\n",
+                r.suite_name.c_str(), r.roller_serial.empty() ? "?" : r.roller_serial.c_str(),
+                r.roller_model.c_str(), r.spec_model.c_str(), r.rig.rig_serial.c_str(),
+                r.rig.firmware_version.c_str());
   out += line;
   if (!r.all_checks().empty()) {
-    std::snprintf(line, sizeof line, "  %-20s %-7s %10s  %-6s %s\n", "check", "verdict", "value", "unit", "limits");
+    std::snprintf(line, sizeof line, "  %-20s %-7s %10s  %-6s %s\n", "check", "verdict", "value",
+                  "unit", "limits");
     out += line;
   }
   const bool many_rolls = r.rolls.size() > 1;
@@ -48,20 +50,21 @@ std::string console_summary(const RunReport& r) {
     for (const auto& c : roll.analysis.checks) {
       const std::string id = many_rolls ? c.id + "#" + std::to_string(roll.roll_index) : c.id;
       std::snprintf(line, sizeof line, "  %-20s %-7s %10s  %-6s %s\n", id.c_str(),
-                    upper(analysis::to_string(c.verdict)).c_str(), format_number(c.value).c_str(), c.unit.c_str(),
-                    format_limits(c).c_str());
+                    upper(analysis::to_string(c.verdict)).c_str(), format_number(c.value).c_str(),
+                    c.unit.c_str(), format_limits(c).c_str());
       out += line;
       if (c.verdict == analysis::Verdict::Pass) continue;
       out += "      " + c.summary + "\n";
       for (std::size_t i = 0; i < c.findings.size() && i < kFindingsShown; ++i)
         out += "      - " + c.findings[i].text + "\n";
       if (c.findings.size() > kFindingsShown)
-        out += "      ... and " + std::to_string(c.findings.size() - kFindingsShown) + " more in report.json\n";
+        out += "      ... and " + std::to_string(c.findings.size() - kFindingsShown) +
+               " more in report.json\n";
     }
   }
   if (!r.error.empty()) out += "  " + r.error + "\n";
-  std::snprintf(line, sizeof line, "verdict: %s (exit %d) in %.1f s\n", upper(to_string(r.verdict)).c_str(),
-                exit_code_for(r.verdict), r.duration_s);
+  std::snprintf(line, sizeof line, "verdict: %s (exit %d) in %.1f s\n",
+                upper(to_string(r.verdict)).c_str(), exit_code_for(r.verdict), r.duration_s);
   out += line;
   return out;
 }

@@ -2,9 +2,9 @@
 // did not pass, and the run verdict.
 #pragma once
 
-#include "bench/report/run_report.hpp"
-
 #include <string>
+
+#include "bench/report/run_report.hpp"
 
 namespace derma::report {
 

@@ -19,7 +19,7 @@ nlohmann::json needle_of(const std::optional<int>& disc, const std::optional<int
 }
 
 nlohmann::json to_json(const analysis::Channel& c) {
-  return {{"x_um", c.x_um},       {"y_um", c.y_um},       {"depth_um", c.depth_um},
+  return {{"x_um", c.x_um},         {"y_um", c.y_um},       {"depth_um", c.depth_um},
           {"area_um2", c.area_um2}, {"partial", c.partial}, {"needle", needle_of(c.disc, c.index)}};
 }
 
@@ -38,9 +38,11 @@ nlohmann::json to_json(const RollAnalysis& roll) {
 
 nlohmann::json to_json(const analysis::CheckResult& check) {
   nlohmann::json figures = nlohmann::json::object();
-  for (const auto& f : check.figures) figures[f.name] = {{"value", number_or_null(f.value)}, {"unit", f.unit}};
+  for (const auto& f : check.figures)
+    figures[f.name] = {{"value", number_or_null(f.value)}, {"unit", f.unit}};
   nlohmann::json findings = nlohmann::json::array();
-  for (const auto& f : check.findings) findings.push_back({{"needle", needle_of(f.disc, f.index)}, {"text", f.text}});
+  for (const auto& f : check.findings)
+    findings.push_back({{"needle", needle_of(f.disc, f.index)}, {"text", f.text}});
   return {{"id", check.id},
           {"verdict", analysis::to_string(check.verdict)},
           {"value", number_or_null(check.value)},
@@ -65,8 +67,11 @@ nlohmann::json to_json(const RunReport& r) {
   }
   nlohmann::json steps = nlohmann::json::array();
   for (const auto& s : r.steps)
-    steps.push_back({{"name", s.name}, {"line", s.line}, {"status", s.status},
-                     {"duration_s", s.duration_s}, {"message", s.message}});
+    steps.push_back({{"name", s.name},
+                     {"line", s.line},
+                     {"status", s.status},
+                     {"duration_s", s.duration_s},
+                     {"message", s.message}});
   return {
       {"format", "dermabench-report"},
       {"format_version", kReportFormatVersion},
@@ -87,7 +92,9 @@ nlohmann::json to_json(const RunReport& r) {
         {"calibration_due", r.rig.calibration_due},
         {"phantom_lot", r.rig.phantom_lot}}},
       {"host",
-       {{"software_version", r.software_version}, {"hostname", r.host_name}, {"operator", r.operator_name}}},
+       {{"software_version", r.software_version},
+        {"hostname", r.host_name},
+        {"operator", r.operator_name}}},
       {"started_at", r.started_at},
       {"finished_at", r.finished_at},
       {"duration_s", r.duration_s},

@@ -2,9 +2,9 @@
 // with id, verdict, value, unit). Format documented in README "Reports".
 #pragma once
 
-#include "bench/report/run_report.hpp"
-
 #include <nlohmann/json.hpp>
+
+#include "bench/report/run_report.hpp"
 
 namespace derma::report {
 

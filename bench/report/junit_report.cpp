@@ -10,15 +10,27 @@ std::string xml_escape(const std::string& text) {
   out.reserve(text.size());
   for (const unsigned char ch : text) {
     switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
       default:
         // XML 1.0 forbids most control characters even when escaped.
-        if (ch < 0x20 && ch != '\n' && ch != '\t' && ch != '\r') out += '?';
-        else out += static_cast<char>(ch);
+        if (ch < 0x20 && ch != '\n' && ch != '\t' && ch != '\r')
+          out += '?';
+        else
+          out += static_cast<char>(ch);
     }
   }
   return out;
@@ -35,13 +47,14 @@ std::string check_message(const analysis::CheckResult& check) {
 
 void write_testcase(std::ostringstream& xml, const std::string& classname, const std::string& name,
                     const analysis::CheckResult& check) {
-  xml << "    <testcase classname=\"" << xml_escape(classname) << "\" name=\"" << xml_escape(name) << "\" time=\"0\">\n";
+  xml << "    <testcase classname=\"" << xml_escape(classname) << "\" name=\"" << xml_escape(name)
+      << "\" time=\"0\">\n";
   if (check.verdict == analysis::Verdict::Fail)
-    xml << "      <failure message=\"" << xml_escape(check.summary) << "\">" << xml_escape(check_message(check))
-        << "</failure>\n";
+    xml << "      <failure message=\"" << xml_escape(check.summary) << "\">"
+        << xml_escape(check_message(check)) << "</failure>\n";
   if (check.verdict == analysis::Verdict::Error)
-    xml << "      <error message=\"" << xml_escape(check.summary) << "\">" << xml_escape(check_message(check))
-        << "</error>\n";
+    xml << "      <error message=\"" << xml_escape(check.summary) << "\">"
+        << xml_escape(check_message(check)) << "</error>\n";
   xml << "    </testcase>\n";
 }
 
@@ -65,26 +78,33 @@ std::string to_junit_xml(const RunReport& r) {
   xml << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   xml << "<testsuites name=\"dermabench\" tests=\"" << tests << "\" failures=\"" << failures
       << "\" errors=\"" << errors << "\">\n";
-  xml << "  <testsuite name=\"" << xml_escape(r.suite_name) << "\" tests=\"" << tests << "\" failures=\""
-      << failures << "\" errors=\"" << errors << "\" time=\"" << std::fixed << std::setprecision(3)
-      << r.duration_s << "\" timestamp=\"" << xml_escape(r.started_at) << "\" hostname=\""
-      << xml_escape(r.host_name) << "\">\n";
+  xml << "  <testsuite name=\"" << xml_escape(r.suite_name) << "\" tests=\"" << tests
+      << "\" failures=\"" << failures << "\" errors=\"" << errors << "\" time=\"" << std::fixed
+      << std::setprecision(3) << r.duration_s << "\" timestamp=\"" << xml_escape(r.started_at)
+      << "\" hostname=\"" << xml_escape(r.host_name) << "\">\n";
   xml << "    <properties>\n";
   const std::pair<const char*, std::string> properties[] = {
-      {"roller_serial", r.roller_serial}, {"roller_model", r.roller_model}, {"spec", r.spec_model},
-      {"rig_serial", r.rig.rig_serial},   {"firmware", r.rig.firmware_version},
-      {"verdict", to_string(r.verdict)},  {"software_version", r.software_version}};
+      {"roller_serial", r.roller_serial},
+      {"roller_model", r.roller_model},
+      {"spec", r.spec_model},
+      {"rig_serial", r.rig.rig_serial},
+      {"firmware", r.rig.firmware_version},
+      {"verdict", to_string(r.verdict)},
+      {"software_version", r.software_version}};
   for (const auto& [name, value] : properties)
     xml << "      <property name=\"" << name << "\" value=\"" << xml_escape(value) << "\"/>\n";
   xml << "    </properties>\n";
   for (const auto& roll : r.rolls)
     for (const auto& check : roll.analysis.checks)
-      write_testcase(xml, r.suite_name,
-                     many_rolls ? check.id + " (roll " + std::to_string(roll.roll_index) + ")" : check.id, check);
+      write_testcase(
+          xml, r.suite_name,
+          many_rolls ? check.id + " (roll " + std::to_string(roll.roll_index) + ")" : check.id,
+          check);
   if (run_error_case) {
-    xml << "    <testcase classname=\"" << xml_escape(r.suite_name) << "\" name=\"run\" time=\"0\">\n";
-    xml << "      <error message=\"" << xml_escape(to_string(r.verdict)) << "\">" << xml_escape(r.error)
-        << "</error>\n    </testcase>\n";
+    xml << "    <testcase classname=\"" << xml_escape(r.suite_name)
+        << "\" name=\"run\" time=\"0\">\n";
+    xml << "      <error message=\"" << xml_escape(to_string(r.verdict)) << "\">"
+        << xml_escape(r.error) << "</error>\n    </testcase>\n";
   }
   xml << "  </testsuite>\n</testsuites>\n";
   return xml.str();

@@ -3,9 +3,9 @@
 // checks as <failure>, checks that could not be computed and run errors as <error>.
 #pragma once
 
-#include "bench/report/run_report.hpp"
-
 #include <string>
+
+#include "bench/report/run_report.hpp"
 
 namespace derma::report {
 

@@ -4,20 +4,28 @@ namespace derma::report {
 
 const char* to_string(RunVerdict verdict) {
   switch (verdict) {
-    case RunVerdict::Pass: return "pass";
-    case RunVerdict::Fail: return "fail";
-    case RunVerdict::Error: return "error";
-    case RunVerdict::Aborted: return "aborted";
+    case RunVerdict::Pass:
+      return "pass";
+    case RunVerdict::Fail:
+      return "fail";
+    case RunVerdict::Error:
+      return "error";
+    case RunVerdict::Aborted:
+      return "aborted";
   }
   return "error";
 }
 
 int exit_code_for(RunVerdict verdict) {
   switch (verdict) {
-    case RunVerdict::Pass: return kExitPass;
-    case RunVerdict::Fail: return kExitFail;
-    case RunVerdict::Error: return kExitRigError;
-    case RunVerdict::Aborted: return kExitAborted;
+    case RunVerdict::Pass:
+      return kExitPass;
+    case RunVerdict::Fail:
+      return kExitFail;
+    case RunVerdict::Error:
+      return kExitRigError;
+    case RunVerdict::Aborted:
+      return kExitAborted;
   }
   return kExitRigError;
 }

@@ -2,13 +2,13 @@
 // The writers (JSON, JUnit XML, console) only format it.
 #pragma once
 
-#include "bench/analysis/checks.hpp"
-
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "bench/analysis/checks.hpp"
 
 namespace derma::report {
 
@@ -18,24 +18,24 @@ const char* to_string(RunVerdict);
 // Exit codes of `bench run` (DESIGN section 6).
 enum ExitCode : int {
   kExitPass = 0,
-  kExitFail = 1,       // the roller failed a check
-  kExitBadInput = 2,   // bad input or usage
-  kExitRigError = 3,   // rig or link error, or a measurement that could not be made
+  kExitFail = 1,      // the roller failed a check
+  kExitBadInput = 2,  // bad input or usage
+  kExitRigError = 3,  // rig or link error, or a measurement that could not be made
   kExitAborted = 4,
 };
 int exit_code_for(RunVerdict);
 
 struct StepRecord {
   std::string name;
-  int line = 0;             // in the suite file
-  std::string status;       // ok, failed, skipped
+  int line = 0;        // in the suite file
+  std::string status;  // ok, failed, skipped
   double duration_s = 0;
   std::string message;
 };
 
 struct RigIdentity {
-  std::string address;      // as given: sim, /dev/ttyACM0, ...
-  std::string port;         // the device actually opened
+  std::string address;  // as given: sim, /dev/ttyACM0, ...
+  std::string port;     // the device actually opened
   int protocol_version = 0;
   std::string firmware_version;
   std::string rig_serial;
@@ -47,7 +47,7 @@ struct RigIdentity {
 
 // The checks of one `checks` step, on the roll and scan before it.
 struct RollAnalysis {
-  int roll_index = 0;       // 0-based roll of the run
+  int roll_index = 0;  // 0-based roll of the run
   int lane = 0;
   double scan_delay_s = 0;
   std::vector<std::uint32_t> layer_punctures;
@@ -56,7 +56,7 @@ struct RollAnalysis {
 
 struct RunReport {
   RunVerdict verdict = RunVerdict::Error;
-  std::string error;        // why the run is error/aborted, empty otherwise
+  std::string error;  // why the run is error/aborted, empty otherwise
 
   std::string suite_name;
   std::string suite_file;
@@ -69,7 +69,7 @@ struct RunReport {
   std::string software_version;
   std::string host_name;
   std::string operator_name;
-  std::string started_at;   // ISO 8601 UTC
+  std::string started_at;  // ISO 8601 UTC
   std::string finished_at;
   double duration_s = 0;
 

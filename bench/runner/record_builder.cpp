@@ -5,7 +5,9 @@
 namespace derma::runner {
 
 namespace {
-std::uint32_t to_um(double mm) { return static_cast<std::uint32_t>(std::lround(mm * 1000.0)); }
+std::uint32_t to_um(double mm) {
+  return static_cast<std::uint32_t>(std::lround(mm * 1000.0));
+}
 }  // namespace
 
 proto::Roll to_request(const suite::RollStep& step) {
@@ -29,7 +31,8 @@ proto::Scan to_request(const suite::ScanStep& step) {
   return scan;
 }
 
-RollRecordBuilder::RollRecordBuilder(const suite::RollStep& step, std::uint32_t encoder_counts_per_rev) {
+RollRecordBuilder::RollRecordBuilder(const suite::RollStep& step,
+                                     std::uint32_t encoder_counts_per_rev) {
   record_.encoder_counts_per_rev = encoder_counts_per_rev;
   record_.settings.start_x_um = step.start_mm * 1000;
   record_.settings.stroke_um = step.stroke_mm * 1000;
@@ -69,7 +72,8 @@ void ScanRecordBuilder::add(const proto::ScanRows& rows) {
   chunks_.push_back(Chunk{rows.row, rows.col0, rows.height_nm});
 }
 
-analysis::ScanRecord ScanRecordBuilder::finish(const proto::OperationDone& done, std::uint64_t lost_chunks) {
+analysis::ScanRecord ScanRecordBuilder::finish(const proto::OperationDone& done,
+                                               std::uint64_t lost_chunks) {
   analysis::ScanRecord scan;
   scan.scan_delay_s = done.scan_delay_ms / 1000.0;
   scan.layer_punctures = done.layer_punctures;
@@ -89,7 +93,8 @@ analysis::ScanRecord ScanRecordBuilder::finish(const proto::OperationDone& done,
       if (col >= static_cast<std::size_t>(map.cols)) break;
       const std::int32_t h = chunk.height_nm[i];
       if (h != proto::kNoData)
-        map.height_um[static_cast<std::size_t>(chunk.row) * map.cols + col] = static_cast<float>(h / 1000.0);
+        map.height_um[static_cast<std::size_t>(chunk.row) * map.cols + col] =
+            static_cast<float>(h / 1000.0);
     }
   }
   chunks_.clear();

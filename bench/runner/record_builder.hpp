@@ -3,11 +3,11 @@
 // records from the same frames.
 #pragma once
 
+#include <vector>
+
 #include "bench/analysis/records.hpp"
 #include "bench/suite/suite.hpp"
 #include "drivers/protocol/messages.hpp"
-
-#include <vector>
 
 namespace derma::runner {
 

@@ -1,15 +1,7 @@
 #include "bench/runner/runner.hpp"
 
-#include "bench/analysis/checks.hpp"
-#include "bench/report/json_report.hpp"
-#include "bench/report/junit_report.hpp"
-#include "bench/runner/record_builder.hpp"
-#include "bench/runner/virtual_rig.hpp"
-#include "bench/store/capture.hpp"
-#include "drivers/rig/rig_client.hpp"
-#include "drivers/transport/rig_address.hpp"
-
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
@@ -19,7 +11,15 @@
 #include <fstream>
 #include <optional>
 #include <thread>
-#include <unistd.h>
+
+#include "bench/analysis/checks.hpp"
+#include "bench/report/json_report.hpp"
+#include "bench/report/junit_report.hpp"
+#include "bench/runner/record_builder.hpp"
+#include "bench/runner/virtual_rig.hpp"
+#include "bench/store/capture.hpp"
+#include "drivers/rig/rig_client.hpp"
+#include "drivers/transport/rig_address.hpp"
 
 namespace derma::runner {
 
@@ -57,7 +57,8 @@ struct StepFailure {
 // A run in progress. One object per run keeps the step functions small.
 class RunSession {
  public:
-  RunSession(const suite::Suite& suite, const RunOptions& options) : suite_(suite), options_(options) {}
+  RunSession(const suite::Suite& suite, const RunOptions& options)
+      : suite_(suite), options_(options) {}
 
   RunOutcome run();
 
@@ -73,7 +74,8 @@ class RunSession {
   std::optional<StepFailure> do_scan(const suite::ScanStep& step);
   std::optional<StepFailure> do_checks(const suite::ChecksStep& step);
   std::optional<StepFailure> from_rig_error(const rig::RigError& error) const;
-  void record_step(const suite::Step& step, const std::string& status, double seconds, const std::string& message);
+  void record_step(const suite::Step& step, const std::string& status, double seconds,
+                   const std::string& message);
   void leave_rig_safe();
   void write_outputs();
   bool stop_requested() const { return options_.stop_requested && options_.stop_requested->load(); }
@@ -97,8 +99,11 @@ class RunSession {
 std::optional<StepFailure> RunSession::prepare_output() {
   std::error_code ec;
   fs::create_directories(options_.out_dir, ec);
-  if (ec) return StepFailure{RunVerdict::Error, "cannot create output directory " + options_.out_dir + ": " + ec.message()};
-  auto capture = store::CaptureWriter::open((fs::path(options_.out_dir) / "capture.drcap").string());
+  if (ec)
+    return StepFailure{RunVerdict::Error,
+                       "cannot create output directory " + options_.out_dir + ": " + ec.message()};
+  auto capture =
+      store::CaptureWriter::open((fs::path(options_.out_dir) / "capture.drcap").string());
   if (!capture) return StepFailure{RunVerdict::Error, capture.error()};
   capture_ = std::move(*capture);
   report_.capture_file = capture_->path();
@@ -128,7 +133,9 @@ std::optional<StepFailure> RunSession::connect() {
     address = transport::DeviceAddress{virtual_rig_->link_path()};
   }
   auto link = transport::open_transport(*address);
-  if (!link) return StepFailure{RunVerdict::Error, "cannot open rig " + options_.rig_address + ": " + link.error().message};
+  if (!link)
+    return StepFailure{RunVerdict::Error,
+                       "cannot open rig " + options_.rig_address + ": " + link.error().message};
   report_.rig.port = (*link)->describe();
 
   rig::RigOptions rig_options;
@@ -136,7 +143,7 @@ std::optional<StepFailure> RunSession::connect() {
   client_ = std::make_unique<rig::RigClient>(std::move(*link), rig_options);
   client_->set_wire_tap([this](rig::Direction direction, proto::ByteView bytes) {
     capture_->append(direction == rig::Direction::RigToHost ? store::RecordKind::RigToHost
-                                                             : store::RecordKind::HostToRig,
+                                                            : store::RecordKind::HostToRig,
                      bytes);
   });
   auto hello = client_->handshake();
@@ -149,8 +156,8 @@ std::optional<StepFailure> RunSession::connect() {
   report_.rig.calibration_date = hello->calibration_date;
   report_.rig.calibration_due = hello->calibration_due;
   report_.rig.phantom_lot = hello->phantom_lot;
-  progress("connected to rig " + hello->rig_serial + " (" + hello->firmware_version + ") on " + report_.rig.port +
-           ", calibration due " + hello->calibration_due);
+  progress("connected to rig " + hello->rig_serial + " (" + hello->firmware_version + ") on " +
+           report_.rig.port + ", calibration due " + hello->calibration_due);
   return std::nullopt;
 }
 
@@ -163,23 +170,32 @@ void RunSession::write_metadata() {
       {"host", report_.host_name},
       {"operator", report_.operator_name},
       {"suite", {{"name", suite_.name}, {"file", suite_.file}, {"text", suite_.text}}},
-      {"spec", {{"model", suite_.spec.model}, {"file", suite_.spec.file}, {"text", suite_.spec.text}}},
-      {"roller", {{"serial", report_.roller_serial}, {"model", report_.roller_model},
-                  {"file", options_.roller_file}, {"text", roller_text_}}},
-      {"rig", {{"address", options_.rig_address}, {"port", report_.rig.port},
-               {"serial", identity_.rig_serial}, {"firmware_version", identity_.firmware_version},
-               {"encoder_counts_per_rev", identity_.encoder_counts_per_rev},
-               {"layer_thickness_um", identity_.layer_thickness_um}}},
+      {"spec",
+       {{"model", suite_.spec.model}, {"file", suite_.spec.file}, {"text", suite_.spec.text}}},
+      {"roller",
+       {{"serial", report_.roller_serial},
+        {"model", report_.roller_model},
+        {"file", options_.roller_file},
+        {"text", roller_text_}}},
+      {"rig",
+       {{"address", options_.rig_address},
+        {"port", report_.rig.port},
+        {"serial", identity_.rig_serial},
+        {"firmware_version", identity_.firmware_version},
+        {"encoder_counts_per_rev", identity_.encoder_counts_per_rev},
+        {"layer_thickness_um", identity_.layer_thickness_um}}},
   };
   capture_->append_text(store::RecordKind::Metadata, meta.dump());
   capture_->sync();
 }
 
 std::optional<StepFailure> RunSession::from_rig_error(const rig::RigError& error) const {
-  if (stop_requested()) return StepFailure{RunVerdict::Aborted, "interrupted by the operator: " + error.message};
+  if (stop_requested())
+    return StepFailure{RunVerdict::Aborted, "interrupted by the operator: " + error.message};
   if (error.kind == rig::RigError::Kind::Rejected && error.result == proto::Result::Aborted)
     return StepFailure{RunVerdict::Aborted, error.message};
-  return StepFailure{RunVerdict::Error, std::string("rig error (") + rig::to_string(error.kind) + "): " + error.message};
+  return StepFailure{RunVerdict::Error, std::string("rig error (") + rig::to_string(error.kind) +
+                                            "): " + error.message};
 }
 
 std::optional<StepFailure> RunSession::do_roll(const suite::RollStep& step) {
@@ -191,9 +207,11 @@ std::optional<StepFailure> RunSession::do_roll(const suite::RollStep& step) {
     builder.add(batch);
     received += batch.samples.size();
     // Progress at quarters; the estimate ignores ramps, so cap it below 100 %.
-    const int percent = static_cast<int>(std::min(99.0, 100.0 * received / std::max(1.0, expected)));
+    const int percent =
+        static_cast<int>(std::min(99.0, 100.0 * received / std::max(1.0, expected)));
     if (percent >= next_report_percent) {
-      progress("  roll " + std::to_string(roll_count_) + ": " + std::to_string(next_report_percent) + " %");
+      progress("  roll " + std::to_string(roll_count_) + ": " +
+               std::to_string(next_report_percent) + " %");
       next_report_percent += 25;
     }
   });
@@ -201,18 +219,21 @@ std::optional<StepFailure> RunSession::do_roll(const suite::RollStep& step) {
   last_roll_ = builder.finish(outcome->frames_lost);
   last_scan_.reset();
   if (outcome->frames_lost > 0)
-    progress("  warning: " + std::to_string(outcome->frames_lost) + " sample batches lost on the link");
+    progress("  warning: " + std::to_string(outcome->frames_lost) +
+             " sample batches lost on the link");
   ++roll_count_;
   return std::nullopt;
 }
 
 std::optional<StepFailure> RunSession::do_scan(const suite::ScanStep& step) {
   ScanRecordBuilder builder(step, identity_.layer_thickness_um);
-  auto outcome = client_->scan(to_request(step), [&](const proto::ScanRows& rows) { builder.add(rows); });
+  auto outcome =
+      client_->scan(to_request(step), [&](const proto::ScanRows& rows) { builder.add(rows); });
   if (!outcome) return from_rig_error(outcome.error());
   last_scan_ = builder.finish(outcome->done, outcome->frames_lost);
   if (outcome->frames_lost > 0)
-    progress("  warning: " + std::to_string(outcome->frames_lost) + " scan chunks lost on the link");
+    progress("  warning: " + std::to_string(outcome->frames_lost) +
+             " scan chunks lost on the link");
   return std::nullopt;
 }
 
@@ -223,7 +244,8 @@ std::optional<StepFailure> RunSession::do_checks(const suite::ChecksStep& step) 
   roll.lane = lane_;
   roll.scan_delay_s = last_scan_->scan_delay_s;
   roll.layer_punctures = last_scan_->layer_punctures;
-  roll.analysis = analysis::analyse_roll(*last_roll_, *last_scan_, suite_.spec.geometry, suite_.spec.limits, step.ids);
+  roll.analysis = analysis::analyse_roll(*last_roll_, *last_scan_, suite_.spec.geometry,
+                                         suite_.spec.limits, step.ids);
   report_.rolls.push_back(std::move(roll));
   return std::nullopt;
 }
@@ -246,7 +268,9 @@ std::optional<StepFailure> RunSession::execute(const suite::Step& step) {
     }
     std::optional<StepFailure> operator()(const suite::RollStep& roll) { return s.do_roll(roll); }
     std::optional<StepFailure> operator()(const suite::ScanStep& scan) { return s.do_scan(scan); }
-    std::optional<StepFailure> operator()(const suite::ChecksStep& checks) { return s.do_checks(checks); }
+    std::optional<StepFailure> operator()(const suite::ChecksStep& checks) {
+      return s.do_checks(checks);
+    }
   };
   return std::visit(Visitor{*this}, step.action);
 }
@@ -259,7 +283,7 @@ void RunSession::record_step(const suite::Step& step, const std::string& status,
                                                                 {"status", status},
                                                                 {"duration_s", seconds},
                                                                 {"message", message}}
-                                                      .dump());
+                                                     .dump());
   capture_->sync();  // everything up to the last completed step survives a crash
 }
 
@@ -273,16 +297,22 @@ void RunSession::write_outputs() {
   report_.finished_at = utc_now_iso8601();
   if (client_) {
     const proto::LinkCounters c = client_->link_counters();
-    report_.link_counters = {{"bytes_in", c.bytes_in},         {"frames_ok", c.frames_ok},
-                             {"crc_errors", c.crc_errors},     {"cobs_errors", c.cobs_errors},
-                             {"oversize_frames", c.oversize_frames}, {"runt_frames", c.runt_frames},
-                             {"length_mismatches", c.length_mismatches}, {"version_errors", c.version_errors},
+    report_.link_counters = {{"bytes_in", c.bytes_in},
+                             {"frames_ok", c.frames_ok},
+                             {"crc_errors", c.crc_errors},
+                             {"cobs_errors", c.cobs_errors},
+                             {"oversize_frames", c.oversize_frames},
+                             {"runt_frames", c.runt_frames},
+                             {"length_mismatches", c.length_mismatches},
+                             {"version_errors", c.version_errors},
                              {"bytes_discarded", c.bytes_discarded}};
   }
   const nlohmann::json json = report::to_json(report_);
   if (capture_) {
-    capture_->append_text(store::RecordKind::End,
-                          nlohmann::json{{"verdict", json["verdict"]}, {"error", json["error"]}, {"link", json["link"]}}.dump());
+    capture_->append_text(store::RecordKind::End, nlohmann::json{{"verdict", json["verdict"]},
+                                                                 {"error", json["error"]},
+                                                                 {"link", json["link"]}}
+                                                      .dump());
     capture_->sync();
   }
   if (options_.out_dir.empty()) return;
@@ -335,18 +365,22 @@ RunOutcome RunSession::run() {
   for (std::size_t i = 0; !failure && i < suite_.steps.size(); ++i) {
     const suite::Step& step = suite_.steps[i];
     if (stop_requested()) {
-      failure = StepFailure{RunVerdict::Aborted, "interrupted by the operator before step '" + step.name + "'"};
+      failure = StepFailure{RunVerdict::Aborted,
+                            "interrupted by the operator before step '" + step.name + "'"};
       break;
     }
-    progress("step " + std::to_string(i + 1) + "/" + std::to_string(suite_.steps.size()) + ": " + step.name);
+    progress("step " + std::to_string(i + 1) + "/" + std::to_string(suite_.steps.size()) + ": " +
+             step.name);
     const auto s0 = std::chrono::steady_clock::now();
     failure = execute(step);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count();
     if (failure) {
-      failure->message = "step '" + step.name + "' (" + suite_.file + ":" + std::to_string(step.line) + "): " +
-                         failure->message;
+      failure->message = "step '" + step.name + "' (" + suite_.file + ":" +
+                         std::to_string(step.line) + "): " + failure->message;
       record_step(step, "failed", seconds, failure->message);
-      for (std::size_t j = i + 1; j < suite_.steps.size(); ++j) report_.steps.push_back({suite_.steps[j].name, suite_.steps[j].line, "skipped", 0, ""});
+      for (std::size_t j = i + 1; j < suite_.steps.size(); ++j)
+        report_.steps.push_back({suite_.steps[j].name, suite_.steps[j].line, "skipped", 0, ""});
     } else {
       record_step(step, "ok", seconds, "");
     }

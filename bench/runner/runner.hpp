@@ -4,12 +4,12 @@
 // (Abort on any error or interruption) and the capture keeps everything recorded.
 #pragma once
 
-#include "bench/report/run_report.hpp"
-#include "bench/suite/suite.hpp"
-
 #include <atomic>
 #include <functional>
 #include <string>
+
+#include "bench/report/run_report.hpp"
+#include "bench/suite/suite.hpp"
 
 namespace derma::runner {
 
@@ -19,8 +19,8 @@ struct RunOptions {
   std::string roller_serial;        // with a device: the mounted roller's serial (--serial)
   std::string out_dir;
   std::string operator_name;
-  bool realtime = false;            // virtual rig in real time
-  std::string rigsim_faults;        // passed to rigsim --faults
+  bool realtime = false;      // virtual rig in real time
+  std::string rigsim_faults;  // passed to rigsim --faults
   // Console progress (one line per step, and roll/scan progress); may be empty.
   std::function<void(const std::string&)> progress;
   // Set asynchronously (SIGINT/SIGTERM): the runner aborts motion and ends "aborted".

@@ -1,17 +1,18 @@
 #include "bench/runner/virtual_rig.hpp"
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
-#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <sys/wait.h>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 namespace derma::runner {
@@ -67,12 +68,14 @@ pid_t spawn(const std::string& exe, const std::vector<std::string>& args, const 
 
 }  // namespace
 
-std::expected<std::unique_ptr<VirtualRig>, LaunchError> VirtualRig::start(const VirtualRigOptions& options) {
+std::expected<std::unique_ptr<VirtualRig>, LaunchError> VirtualRig::start(
+    const VirtualRigOptions& options) {
   auto exe = find_rigsim();
   if (!exe) return std::unexpected(LaunchError{false, exe.error()});
   char dir_template[] = "/tmp/dermabench-rig-XXXXXX";
   if (!::mkdtemp(dir_template))
-    return std::unexpected(LaunchError{false, std::string("cannot create a directory for rigsim: ") + std::strerror(errno)});
+    return std::unexpected(LaunchError{
+        false, std::string("cannot create a directory for rigsim: ") + std::strerror(errno)});
   const fs::path dir = dir_template;
   const fs::path link = dir / "rig";
   const fs::path log = dir / "rigsim.log";
@@ -82,7 +85,9 @@ std::expected<std::unique_ptr<VirtualRig>, LaunchError> VirtualRig::start(const 
   if (options.realtime) args.push_back("--realtime");
   if (!options.faults.empty()) args.insert(args.end(), {"--faults", options.faults});
   const pid_t pid = spawn(*exe, args, log);
-  if (pid < 0) return std::unexpected(LaunchError{false, std::string("cannot fork rigsim: ") + std::strerror(errno)});
+  if (pid < 0)
+    return std::unexpected(
+        LaunchError{false, std::string("cannot fork rigsim: ") + std::strerror(errno)});
   std::unique_ptr<VirtualRig> rig(new VirtualRig(pid, dir.string(), link.string()));
 
   // Wait for the link to appear; a rigsim that exits instead tells us why on stderr.
@@ -95,12 +100,14 @@ std::expected<std::unique_ptr<VirtualRig>, LaunchError> VirtualRig::start(const 
       rig->pid_ = -1;
       const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
       std::string message = read_file(log);
-      if (message.empty()) message = "rigsim exited with code " + std::to_string(code) + " before serving";
+      if (message.empty())
+        message = "rigsim exited with code " + std::to_string(code) + " before serving";
       return std::unexpected(LaunchError{code == 2, message});
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  return std::unexpected(LaunchError{false, "rigsim did not create its link " + link.string() + " within 15 s"});
+  return std::unexpected(
+      LaunchError{false, "rigsim did not create its link " + link.string() + " within 15 s"});
 }
 
 VirtualRig::~VirtualRig() {

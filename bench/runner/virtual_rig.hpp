@@ -2,22 +2,23 @@
 // the path of its link, which the runner then opens like any serial device.
 #pragma once
 
+#include <sys/types.h>
+
 #include <expected>
 #include <memory>
 #include <string>
-#include <sys/types.h>
 
 namespace derma::runner {
 
 struct VirtualRigOptions {
   std::string roller_file;
-  std::string truth_file;   // rigsim --truth; empty = none
+  std::string truth_file;  // rigsim --truth; empty = none
   bool realtime = false;
-  std::string faults;       // rigsim --faults, when given
+  std::string faults;  // rigsim --faults, when given
 };
 
 struct LaunchError {
-  bool bad_input = false;   // rigsim rejected the roller file (its exit code 2)
+  bool bad_input = false;  // rigsim rejected the roller file (its exit code 2)
   std::string message;
 };
 
@@ -32,7 +33,8 @@ class VirtualRig {
   pid_t pid() const { return pid_; }
 
  private:
-  VirtualRig(pid_t pid, std::string dir, std::string link) : pid_(pid), dir_(std::move(dir)), link_path_(std::move(link)) {}
+  VirtualRig(pid_t pid, std::string dir, std::string link)
+      : pid_(pid), dir_(std::move(dir)), link_path_(std::move(link)) {}
   pid_t pid_;
   std::string dir_;
   std::string link_path_;

@@ -1,10 +1,11 @@
 #include "bench/store/capture.hpp"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <fstream>
-#include <unistd.h>
 
 namespace derma::store {
 
@@ -31,7 +32,8 @@ constexpr std::size_t kRecordHeader = 1 + 8 + 4;
 std::expected<std::unique_ptr<CaptureWriter>, std::string> CaptureWriter::open(
     const std::string& path) {
   std::FILE* file = std::fopen(path.c_str(), "wb");
-  if (!file) return std::unexpected("cannot create capture file " + path + ": " + std::strerror(errno));
+  if (!file)
+    return std::unexpected("cannot create capture file " + path + ": " + std::strerror(errno));
   std::unique_ptr<CaptureWriter> writer(new CaptureWriter(file, path));
   if (std::fwrite(kCaptureMagic, 1, sizeof kCaptureMagic, file) != sizeof kCaptureMagic)
     return std::unexpected("cannot write capture file " + path + ": " + std::strerror(errno));
@@ -76,7 +78,8 @@ std::uint64_t CaptureWriter::bytes_written() const {
 std::expected<CaptureContents, std::string> read_capture(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::unexpected("cannot open capture file " + path);
-  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                                  std::istreambuf_iterator<char>());
   if (bytes.size() < sizeof kCaptureMagic || std::memcmp(bytes.data(), kCaptureMagic, 6) != 0)
     return std::unexpected(path + ": not a capture file (bad magic)");
   if (bytes[6] != kCaptureFormatVersion)
@@ -86,7 +89,10 @@ std::expected<CaptureContents, std::string> read_capture(const std::string& path
   CaptureContents contents;
   std::size_t pos = sizeof kCaptureMagic;
   while (pos < bytes.size()) {
-    if (bytes.size() - pos < kRecordHeader) { contents.truncated = true; break; }
+    if (bytes.size() - pos < kRecordHeader) {
+      contents.truncated = true;
+      break;
+    }
     CaptureRecord record;
     const std::uint8_t kind = bytes[pos];
     if (kind < 1 || kind > 5)
@@ -96,7 +102,10 @@ std::expected<CaptureContents, std::string> read_capture(const std::string& path
     record.t_ns = get_le<std::uint64_t>(&bytes[pos + 1]);
     const std::uint32_t size = get_le<std::uint32_t>(&bytes[pos + 9]);
     pos += kRecordHeader;
-    if (bytes.size() - pos < size) { contents.truncated = true; break; }
+    if (bytes.size() - pos < size) {
+      contents.truncated = true;
+      break;
+    }
     record.data.assign(bytes.begin() + static_cast<std::ptrdiff_t>(pos),
                        bytes.begin() + static_cast<std::ptrdiff_t>(pos + size));
     pos += size;

@@ -26,9 +26,9 @@ void read_limits(const YamlField& l, analysis::SpecLimits& limits) {
   depth.expect_keys({"lsl_um", "usl_um", "min_cpk"});
   limits.depth_lsl_um = depth.child("lsl_um").as_number_in(0, 5000, "um");
   limits.depth_usl_um = depth.child("usl_um").as_number_in(0, 5000, "um");
-  if (limits.depth_usl_um <= limits.depth_lsl_um)
-    depth.fail("usl_um must be greater than lsl_um");
-  if (auto cpk = depth.optional_child("min_cpk")) limits.depth_min_cpk = cpk->as_number_in(0, 10, "");
+  if (limits.depth_usl_um <= limits.depth_lsl_um) depth.fail("usl_um must be greater than lsl_um");
+  if (auto cpk = depth.optional_child("min_cpk"))
+    limits.depth_min_cpk = cpk->as_number_in(0, 10, "");
 
   const YamlField density = l.child("channel_density");
   density.expect_keys({"min_per_cm2", "max_per_cm2"});

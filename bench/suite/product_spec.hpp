@@ -2,22 +2,22 @@
 // Files live in fixtures/specs/MODEL.yaml; their comments justify each limit.
 #pragma once
 
+#include <expected>
+#include <string>
+
 #include "bench/analysis/checks.hpp"
 #include "bench/analysis/records.hpp"
 #include "bench/suite/input_error.hpp"
 
-#include <expected>
-#include <string>
-
 namespace derma::suite {
 
 struct ProductSpec {
-  std::string model;        // e.g. DR-192-0.50
+  std::string model;  // e.g. DR-192-0.50
   std::string description;
   analysis::RollerGeometry geometry;
   analysis::SpecLimits limits;
-  std::string file;         // path it was loaded from
-  std::string text;         // the file's exact bytes, embedded in captures and reports
+  std::string file;  // path it was loaded from
+  std::string text;  // the file's exact bytes, embedded in captures and reports
 };
 
 std::expected<ProductSpec, InputError> load_product_spec(const std::string& path);

@@ -1,10 +1,10 @@
 #include "bench/suite/suite.hpp"
 
-#include "bench/analysis/checks.hpp"
-#include "bench/suite/yaml_reader.hpp"
-
 #include <algorithm>
 #include <filesystem>
+
+#include "bench/analysis/checks.hpp"
+#include "bench/suite/yaml_reader.hpp"
 
 namespace derma::suite {
 
@@ -32,7 +32,8 @@ ScanStep read_scan(const YamlField& f) {
   scan.pitch_um = f.child("pitch_um").as_int_in(1, 1000);
   const double rows = scan.length_mm * 1000 / scan.pitch_um;
   const double cols = scan.width_mm * 1000 / scan.pitch_um;
-  if (rows > 65535 || cols > 65535) f.fail("scan would exceed 65535 rows or columns: raise pitch_um");
+  if (rows > 65535 || cols > 65535)
+    f.fail("scan would exceed 65535 rows or columns: raise pitch_um");
   return scan;
 }
 
@@ -61,21 +62,32 @@ Step read_step(const YamlField& f) {
   step.line = f.node().Mark().line + 1;
   if (f.is_scalar()) {  // bare word: home, tare
     step.name = f.as_string();
-    if (step.name == "home") step.action = HomeStep{};
-    else if (step.name == "tare") step.action = TareStep{};
-    else f.fail("unknown step '" + step.name + "' (steps: home, tare, lane, roll, scan, checks)");
+    if (step.name == "home")
+      step.action = HomeStep{};
+    else if (step.name == "tare")
+      step.action = TareStep{};
+    else
+      f.fail("unknown step '" + step.name + "' (steps: home, tare, lane, roll, scan, checks)");
     return step;
   }
   if (!f.is_map() || f.node().size() != 1)
-    f.fail("a step is a word (home, tare) or a mapping with exactly one key (lane, roll, scan, checks)");
+    f.fail(
+        "a step is a word (home, tare) or a mapping with exactly one key (lane, roll, scan, "
+        "checks)");
   step.name = f.node().begin()->first.as<std::string>();
   const YamlField body = f.child(step.name);
-  if (step.name == "lane") step.action = LaneStep{body.as_int_in(0, 255)};
-  else if (step.name == "roll") step.action = read_roll(body);
-  else if (step.name == "scan") step.action = read_scan(body);
-  else if (step.name == "checks") step.action = read_checks(body);
-  else if (step.name == "home" || step.name == "tare") f.fail("step '" + step.name + "' takes no arguments");
-  else f.fail("unknown step '" + step.name + "' (steps: home, tare, lane, roll, scan, checks)");
+  if (step.name == "lane")
+    step.action = LaneStep{body.as_int_in(0, 255)};
+  else if (step.name == "roll")
+    step.action = read_roll(body);
+  else if (step.name == "scan")
+    step.action = read_scan(body);
+  else if (step.name == "checks")
+    step.action = read_checks(body);
+  else if (step.name == "home" || step.name == "tare")
+    f.fail("step '" + step.name + "' takes no arguments");
+  else
+    f.fail("unknown step '" + step.name + "' (steps: home, tare, lane, roll, scan, checks)");
   return step;
 }
 
@@ -87,11 +99,13 @@ void check_order(const YamlField& steps_field, const std::vector<Step>& steps) {
     const auto& a = steps[i].action;
     if (std::holds_alternative<HomeStep>(a)) homed = true;
     if ((std::holds_alternative<RollStep>(a) || std::holds_alternative<ScanStep>(a)) && !homed)
-      items[i].fail("'" + steps[i].name + "' before any 'home' step: the rig refuses motion before homing");
+      items[i].fail("'" + steps[i].name +
+                    "' before any 'home' step: the rig refuses motion before homing");
     if (std::holds_alternative<LaneStep>(a)) rolled = scanned = false;
     if (std::holds_alternative<RollStep>(a)) rolled = true, scanned = false;
     if (std::holds_alternative<ScanStep>(a)) {
-      if (!rolled) items[i].fail("'scan' before any 'roll' on this lane: there is nothing to measure");
+      if (!rolled)
+        items[i].fail("'scan' before any 'roll' on this lane: there is nothing to measure");
       scanned = true;
     }
     if (std::holds_alternative<ChecksStep>(a) && !(rolled && scanned))

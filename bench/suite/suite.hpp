@@ -11,20 +11,22 @@
 //     - checks: [all]                         # judges the latest roll and scan
 #pragma once
 
-#include "bench/suite/input_error.hpp"
-#include "bench/suite/product_spec.hpp"
-
 #include <cstdint>
 #include <expected>
 #include <string>
 #include <variant>
 #include <vector>
 
+#include "bench/suite/input_error.hpp"
+#include "bench/suite/product_spec.hpp"
+
 namespace derma::suite {
 
 struct HomeStep {};
 struct TareStep {};
-struct LaneStep { int lane = 0; };
+struct LaneStep {
+  int lane = 0;
+};
 struct RollStep {
   double start_mm = 10;
   double stroke_mm = 80;
@@ -40,7 +42,9 @@ struct ScanStep {
   double width_mm = 0;
   int pitch_um = 20;
 };
-struct ChecksStep { std::vector<std::string> ids; };  // ids of analysis::all_check_ids()
+struct ChecksStep {
+  std::vector<std::string> ids;
+};  // ids of analysis::all_check_ids()
 
 using StepAction = std::variant<HomeStep, TareStep, LaneStep, RollStep, ScanStep, ChecksStep>;
 
@@ -54,7 +58,7 @@ struct Suite {
   std::string name;
   std::string description;
   std::string file;
-  std::string text;           // the file's exact bytes, embedded in captures
+  std::string text;  // the file's exact bytes, embedded in captures
   ProductSpec spec;
   int watchdog_ms = 1000;
   std::vector<Step> steps;

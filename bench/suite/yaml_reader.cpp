@@ -14,7 +14,8 @@ std::string join_path(const std::string& parent, const std::string& key) {
 
 [[noreturn]] void YamlField::fail(const std::string& message) const {
   const YAML::Mark mark = node_.Mark();
-  InputError error{*file_, mark.line >= 0 ? mark.line + 1 : 0, mark.column >= 0 ? mark.column + 1 : 0,
+  InputError error{*file_, mark.line >= 0 ? mark.line + 1 : 0,
+                   mark.column >= 0 ? mark.column + 1 : 0,
                    (path_.empty() ? "" : path_ + ": ") + message};
   throw InputErrorException{std::move(error)};
 }
@@ -49,7 +50,8 @@ void YamlField::expect_keys(std::initializer_list<const char*> known) const {
     if (ok) continue;
     std::string list;
     for (const char* k : known) list += std::string(list.empty() ? "" : ", ") + k;
-    YamlField(entry.first, path_, *file_).fail("unknown key '" + key + "' (expected one of: " + list + ")");
+    YamlField(entry.first, path_, *file_)
+        .fail("unknown key '" + key + "' (expected one of: " + list + ")");
   }
 }
 
@@ -87,12 +89,13 @@ int YamlField::as_int_in(int min, int max) const {
   const double value = as_number();
   if (value != std::floor(value)) fail("expected a whole number, got '" + node_.Scalar() + "'");
   if (value < min || value > max)
-    fail(std::to_string(static_cast<long long>(value)) + " is out of range [" + std::to_string(min) +
-         ", " + std::to_string(max) + "]");
+    fail(std::to_string(static_cast<long long>(value)) + " is out of range [" +
+         std::to_string(min) + ", " + std::to_string(max) + "]");
   return static_cast<int>(value);
 }
 
-std::expected<YAML::Node, InputError> load_yaml_file(const std::string& path, std::string* text_out) {
+std::expected<YAML::Node, InputError> load_yaml_file(const std::string& path,
+                                                     std::string* text_out) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::unexpected(InputError{path, 0, 0, "cannot open file"});
   std::stringstream buffer;
@@ -105,7 +108,8 @@ std::expected<YAML::Node, InputError> load_yaml_file(const std::string& path, st
     if (text_out) *text_out = std::move(text);
     return root;
   } catch (const YAML::Exception& e) {
-    return std::unexpected(InputError{path, e.mark.line + 1, e.mark.column + 1, "YAML syntax: " + e.msg});
+    return std::unexpected(
+        InputError{path, e.mark.line + 1, e.mark.column + 1, "YAML syntax: " + e.msg});
   }
 }
 

@@ -3,8 +3,6 @@
 // Unknown keys are errors: a misspelt limit must not silently fall back to a default.
 #pragma once
 
-#include "bench/suite/input_error.hpp"
-
 #include <yaml-cpp/yaml.h>
 
 #include <expected>
@@ -12,6 +10,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "bench/suite/input_error.hpp"
 
 namespace derma::suite {
 
@@ -54,6 +54,7 @@ class YamlField {
 };
 
 // Reads and parses a whole YAML file; syntax errors come back located.
-std::expected<YAML::Node, InputError> load_yaml_file(const std::string& path, std::string* text_out);
+std::expected<YAML::Node, InputError> load_yaml_file(const std::string& path,
+                                                     std::string* text_out);
 
 }  // namespace derma::suite

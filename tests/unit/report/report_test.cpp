@@ -1,8 +1,8 @@
+#include <catch2/catch.hpp>
+
 #include "bench/report/console_summary.hpp"
 #include "bench/report/json_report.hpp"
 #include "bench/report/junit_report.hpp"
-
-#include <catch2/catch.hpp>
 
 using namespace derma;
 using report::RunVerdict;
@@ -37,7 +37,8 @@ TEST_CASE("the run verdict follows the checks and maps to the documented exit co
   using V = analysis::Verdict;
   CHECK(report_with({check("a", V::Pass, 1), check("b", V::Pass, 2)}).verdict == RunVerdict::Pass);
   CHECK(report_with({check("a", V::Pass, 1), check("b", V::Fail, 2)}).verdict == RunVerdict::Fail);
-  CHECK(report_with({check("a", V::Error, 1), check("b", V::Pass, 2)}).verdict == RunVerdict::Error);
+  CHECK(report_with({check("a", V::Error, 1), check("b", V::Pass, 2)}).verdict ==
+        RunVerdict::Error);
   CHECK(report_with({check("a", V::Error, 1), check("b", V::Fail, 2)}).verdict == RunVerdict::Fail);
   CHECK(report_with({}).verdict == RunVerdict::Error);  // nothing judged is never a pass
   CHECK(report::exit_code_for(RunVerdict::Pass) == 0);
@@ -46,7 +47,8 @@ TEST_CASE("the run verdict follows the checks and maps to the documented exit co
   CHECK(report::exit_code_for(RunVerdict::Aborted) == 4);
 }
 
-TEST_CASE("report.json has the stable top level: verdict and checks with id, verdict, value, unit") {
+TEST_CASE(
+    "report.json has the stable top level: verdict and checks with id, verdict, value, unit") {
   auto r = report_with({check("penetration_depth", analysis::Verdict::Fail, 250)});
   r.rolls[0].analysis.checks[0].findings.push_back({3, 7, "needle d3 i7: 250 um < 260 um"});
   const auto json = report::to_json(r);
@@ -89,7 +91,8 @@ TEST_CASE("a run that broke before any check still shows up in junit.xml as an e
 
 TEST_CASE("the console summary has one aligned row per check and the verdict") {
   using V = analysis::Verdict;
-  auto r = report_with({check("penetration_depth", V::Pass, 325.04), check("roll_slip", V::Fail, 5.1)});
+  auto r =
+      report_with({check("penetration_depth", V::Pass, 325.04), check("roll_slip", V::Fail, 5.1)});
   const std::string text = report::console_summary(r);
   CHECK(text.find("penetration_depth    PASS") != std::string::npos);
   CHECK(text.find("roll_slip            FAIL") != std::string::npos);

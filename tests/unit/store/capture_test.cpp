@@ -1,7 +1,6 @@
 #include "bench/store/capture.hpp"
 
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <fstream>
 
@@ -9,7 +8,8 @@ namespace fs = std::filesystem;
 using namespace derma::store;
 
 TEST_CASE("a capture file gives back every record in order") {
-  const fs::path path = fs::temp_directory_path() / ("capture-test-" + std::to_string(::getpid()) + ".drcap");
+  const fs::path path =
+      fs::temp_directory_path() / ("capture-test-" + std::to_string(::getpid()) + ".drcap");
   {
     auto writer = CaptureWriter::open(path.string());
     REQUIRE(writer.has_value());

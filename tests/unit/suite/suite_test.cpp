@@ -1,7 +1,6 @@
 #include "bench/suite/suite.hpp"
 
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -18,7 +17,8 @@ struct Scratch {
     dir = fs::temp_directory_path() / ("suite-test-" + std::to_string(::getpid()) + "-" +
                                        std::to_string(reinterpret_cast<std::uintptr_t>(this)));
     fs::create_directories(dir / "specs");
-    fs::copy_file(fs::path(DERMA_SOURCE_DIR) / "fixtures/specs/DR-192-0.50.yaml", dir / "specs/DR-192-0.50.yaml");
+    fs::copy_file(fs::path(DERMA_SOURCE_DIR) / "fixtures/specs/DR-192-0.50.yaml",
+                  dir / "specs/DR-192-0.50.yaml");
   }
   ~Scratch() { fs::remove_all(dir); }
   std::string write(const std::string& name, const std::string& text) const {
@@ -54,7 +54,8 @@ TEST_CASE("every shipped validation suite loads with its spec and runs all check
 TEST_CASE("a suite's spec path is relative to the suite file") {
   Scratch s;
   fs::create_directories(s.dir / "suites");
-  const auto path = s.write("suites/a.yaml", "suite: a\nspec: ../specs/DR-192-0.50.yaml\n" + kGoodSteps);
+  const auto path =
+      s.write("suites/a.yaml", "suite: a\nspec: ../specs/DR-192-0.50.yaml\n" + kGoodSteps);
   auto suite = suite::load_suite(path);
   REQUIRE(suite.has_value());
   CHECK(suite->spec.model == "DR-192-0.50");
@@ -80,7 +81,9 @@ TEST_CASE("bad suites are rejected with file, line and the problem") {
     CHECK(suite.error().message.find("YAML syntax") != std::string::npos);
   }
   SECTION("a value that is not a number names the key and its line") {
-    const auto path = s.write("bad.yaml", head + "steps:\n  - home\n  - roll: {start_mm: 10, stroke_mm: 80, speed_mm_s: fast, load_N: 10}\n");
+    const auto path = s.write("bad.yaml", head +
+                                              "steps:\n  - home\n  - roll: {start_mm: 10, "
+                                              "stroke_mm: 80, speed_mm_s: fast, load_N: 10}\n");
     auto suite = suite::load_suite(path);
     REQUIRE_FALSE(suite.has_value());
     CHECK(suite.error().line == 5);
@@ -88,7 +91,9 @@ TEST_CASE("bad suites are rejected with file, line and the problem") {
     CHECK(suite.error().message.find("'fast'") != std::string::npos);
   }
   SECTION("a misspelt key is an error, not a silent default") {
-    const auto path = s.write("bad.yaml", head + "steps:\n  - home\n  - roll: {start_mm: 10, stroke_mm: 80, speed_mm_s: 20, load_n: 10}\n");
+    const auto path = s.write("bad.yaml", head +
+                                              "steps:\n  - home\n  - roll: {start_mm: 10, "
+                                              "stroke_mm: 80, speed_mm_s: 20, load_n: 10}\n");
     auto suite = suite::load_suite(path);
     REQUIRE_FALSE(suite.has_value());
     CHECK(suite.error().message.find("unknown key 'load_n'") != std::string::npos);
@@ -101,19 +106,26 @@ TEST_CASE("bad suites are rejected with file, line and the problem") {
     CHECK(suite.error().message.find("unknown step 'dance'") != std::string::npos);
   }
   SECTION("an unknown check id") {
-    const auto path = s.write("bad.yaml", head + kGoodSteps.substr(0, kGoodSteps.find("  - checks")) + "  - checks: [needle_colour]\n");
+    const auto path =
+        s.write("bad.yaml", head + kGoodSteps.substr(0, kGoodSteps.find("  - checks")) +
+                                "  - checks: [needle_colour]\n");
     auto suite = suite::load_suite(path);
     REQUIRE_FALSE(suite.has_value());
     CHECK(suite.error().message.find("unknown check 'needle_colour'") != std::string::npos);
   }
   SECTION("motion before home") {
-    const auto path = s.write("bad.yaml", head + "steps:\n  - roll: {start_mm: 10, stroke_mm: 80, speed_mm_s: 20, load_N: 10}\n");
+    const auto path = s.write(
+        "bad.yaml",
+        head + "steps:\n  - roll: {start_mm: 10, stroke_mm: 80, speed_mm_s: 20, load_N: 10}\n");
     auto suite = suite::load_suite(path);
     REQUIRE_FALSE(suite.has_value());
     CHECK(suite.error().message.find("before any 'home'") != std::string::npos);
   }
   SECTION("checks without a scan") {
-    const auto path = s.write("bad.yaml", head + "steps:\n  - home\n  - roll: {start_mm: 10, stroke_mm: 80, speed_mm_s: 20, load_N: 10}\n  - checks: [all]\n");
+    const auto path =
+        s.write("bad.yaml", head +
+                                "steps:\n  - home\n  - roll: {start_mm: 10, stroke_mm: 80, "
+                                "speed_mm_s: 20, load_N: 10}\n  - checks: [all]\n");
     auto suite = suite::load_suite(path);
     REQUIRE_FALSE(suite.has_value());
     CHECK(suite.error().line == 6);
@@ -131,7 +143,9 @@ TEST_CASE("bad suites are rejected with file, line and the problem") {
     CHECK(suite.error().message == "cannot open file");
   }
   SECTION("an out-of-range number names its unit and range") {
-    const auto path = s.write("bad.yaml", head + "steps:\n  - home\n  - roll: {start_mm: 10, stroke_mm: 80, speed_mm_s: 20, load_N: -3}\n");
+    const auto path = s.write("bad.yaml", head +
+                                              "steps:\n  - home\n  - roll: {start_mm: 10, "
+                                              "stroke_mm: 80, speed_mm_s: 20, load_N: -3}\n");
     auto suite = suite::load_suite(path);
     REQUIRE_FALSE(suite.has_value());
     CHECK(suite.error().message.find("out of range") != std::string::npos);
