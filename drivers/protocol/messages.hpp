@@ -4,6 +4,7 @@
 // Strings on the wire are a u8 length followed by that many UTF-8 bytes (no terminator).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <expected>
 #include <span>
@@ -37,6 +38,15 @@ inline constexpr std::uint8_t kReplyBit = 0x80;
 constexpr MsgType reply_type(MsgType request) {
   return static_cast<MsgType>(static_cast<std::uint8_t>(request) | kReplyBit);
 }
+constexpr bool is_request(MsgType t) {
+  return static_cast<std::uint8_t>(t) >= 0x01 && static_cast<std::uint8_t>(t) <= 0x3F;
+}
+constexpr bool is_reply(MsgType t) {
+  return (static_cast<std::uint8_t>(t) & kReplyBit) != 0;
+}
+constexpr bool is_stream_or_event(MsgType t) {
+  return static_cast<std::uint8_t>(t) >= 0x40 && static_cast<std::uint8_t>(t) <= 0x7F;
+}
 
 // Result code: first byte of every reply and of OperationDone.
 enum class Result : std::uint8_t {
@@ -54,22 +64,26 @@ enum class Result : std::uint8_t {
 
 enum class FaultCode : std::uint16_t {
   None = 0,
-  EStop = 1,           // emergency-stop input asserted
-  ForceOverload = 2,   // normal force above max_force_mN
-  TravelLimit = 3,     // X or Z left its travel
-  Watchdog = 4,        // host silent for longer than the negotiated watchdog timeout
-  SensorFault = 5,     // a sensor saturated or stopped changing
-  ScannerFault = 6,    // scanner failed or returned fewer rows than asked
-  Reboot = 7,          // firmware restarted (reported once after boot)
+  EStop = 1,          // emergency-stop input asserted
+  ForceOverload = 2,  // normal force above max_force_mN
+  TravelLimit = 3,    // X or Z left its travel
+  Watchdog = 4,       // host silent for longer than the negotiated watchdog timeout
+  SensorFault = 5,    // a sensor saturated or stopped changing
+  ScannerFault = 6,   // scanner failed or returned fewer rows than asked
+  Reboot = 7,         // firmware restarted (reported once after boot)
 };
 
 enum class RigState : std::uint8_t {
-  Idle = 0, Homing = 1, Rolling = 2, Scanning = 3, Faulted = 4,
+  Idle = 0,
+  Homing = 1,
+  Rolling = 2,
+  Scanning = 3,
+  Faulted = 4,
 };
 
 // Capability bits in HelloReply::capabilities.
 enum Capability : std::uint32_t {
-  kCapLayeredPhantom = 1u << 0,  // ScanDone reports punctures per phantom layer
+  kCapLayeredPhantom = 1u << 0,  // a Scan's OperationDone reports punctures per phantom layer
   kCapTemperature = 1u << 1,     // samples carry phantom temperature
   kCapRealTime = 1u << 2,        // informative: the rig runs in real time (a simulator may not)
 };
@@ -79,25 +93,34 @@ enum Capability : std::uint32_t {
 struct Hello {
   std::uint8_t host_protocol_version = kProtocolVersion;
   std::uint16_t watchdog_timeout_ms = 1000;  // 0 = watchdog off
+
+  bool operator==(const Hello&) const = default;
 };
 struct StatusRequest {};
 struct Home {};
 struct Tare {};
-struct SelectLane { std::uint8_t lane = 0; };
+struct SelectLane {
+  std::uint8_t lane = 0;
+  bool operator==(const SelectLane&) const = default;
+};
 struct Roll {
-  std::uint32_t start_x_um = 0;        // X where the drum first touches the phantom
-  std::uint32_t stroke_um = 0;         // travel of one pass
-  std::uint32_t speed_um_per_s = 0;    // carriage speed in the steady part of a pass
-  std::uint32_t load_mN = 0;           // normal-force set point
-  std::uint8_t passes = 1;             // forward, back, forward, ... over the same track
-  std::uint16_t sample_rate_hz = 1000; // sampling rate of the SampleBatch stream
+  std::uint32_t start_x_um = 0;         // X where the drum first touches the phantom
+  std::uint32_t stroke_um = 0;          // travel of one pass
+  std::uint32_t speed_um_per_s = 0;     // carriage speed in the steady part of a pass
+  std::uint32_t load_mN = 0;            // normal-force set point
+  std::uint8_t passes = 1;              // forward, back, forward, ... over the same track
+  std::uint16_t sample_rate_hz = 1000;  // sampling rate of the SampleBatch stream
+
+  bool operator==(const Roll&) const = default;
 };
 struct Scan {
-  std::uint32_t x0_um = 0;         // scan rectangle origin along the lane
-  std::uint32_t y0_um = 0;         // and across it (from the holder's reference shoulder)
-  std::uint32_t length_um = 0;     // extent along X (rows)
-  std::uint32_t width_um = 0;      // extent along Y (columns)
-  std::uint16_t pitch_um = 10;     // pixel pitch, both axes
+  std::uint32_t x0_um = 0;      // scan rectangle origin along the lane
+  std::uint32_t y0_um = 0;      // and across it (from the holder's reference shoulder)
+  std::uint32_t length_um = 0;  // extent along X (rows)
+  std::uint32_t width_um = 0;   // extent along Y (columns)
+  std::uint16_t pitch_um = 10;  // pixel pitch, both axes
+
+  bool operator==(const Scan&) const = default;
 };
 struct Abort {};
 struct Heartbeat {};
@@ -107,12 +130,12 @@ struct Heartbeat {};
 struct HelloReply {
   Result result = Result::Ok;
   std::uint8_t protocol_version = kProtocolVersion;
-  std::string firmware_version;        // e.g. "rigsim 0.1.0"
+  std::string firmware_version;  // e.g. "rigsim 0.1.0"
   std::string rig_serial;
   std::uint32_t load_cell_factor_ppm = 1'000'000;  // calibration gain, 1e6 = 1.0
-  std::string calibration_date;        // ISO 8601 date, YYYY-MM-DD
-  std::string calibration_due;         // ISO 8601 date
-  std::uint32_t capabilities = 0;      // Capability bits
+  std::string calibration_date;                    // ISO 8601 date, YYYY-MM-DD
+  std::string calibration_due;                     // ISO 8601 date
+  std::uint32_t capabilities = 0;                  // Capability bits
   std::uint32_t max_force_mN = 0;
   std::uint32_t max_speed_um_per_s = 0;
   std::uint32_t travel_x_um = 0;
@@ -124,9 +147,11 @@ struct HelloReply {
   std::uint32_t lane_width_um = 0;
   std::uint16_t min_scan_pitch_um = 0;
   std::string phantom_lot;
-  std::uint8_t phantom_layers = 0;         // 0 = homogeneous phantom
+  std::uint8_t phantom_layers = 0;  // 0 = homogeneous phantom
   std::uint16_t layer_thickness_um = 0;
-  std::uint16_t watchdog_timeout_ms = 0;   // the timeout actually in force
+  std::uint16_t watchdog_timeout_ms = 0;  // the timeout actually in force
+
+  bool operator==(const HelloReply&) const = default;
 };
 
 struct StatusReply {
@@ -139,54 +164,82 @@ struct StatusReply {
   std::int32_t force_mN = 0;
   FaultCode fault = FaultCode::None;
   std::uint32_t uptime_ms = 0;
+
+  bool operator==(const StatusReply&) const = default;
 };
 
 // Reply to Home, Tare, SelectLane, Roll, Scan, Abort, Heartbeat: only the result.
-struct Ack { Result result = Result::Ok; };
+struct Ack {
+  Result result = Result::Ok;
+  bool operator==(const Ack&) const = default;
+};
 
 // ---- Streams and events (rig -> host) ----------------------------------------------------
 
 // One instant of the rig's sensors; 20 bytes on the wire.
 struct Sample {
-  std::int32_t force_uN = 0;        // normal force on the drum
-  std::int32_t z_nm = 0;            // Z height of the drum axis above the phantom surface datum
-  std::int32_t x_nm = 0;            // carriage X position along the lane
-  std::int32_t encoder_counts = 0;  // drum angle, cumulative (does not wrap per revolution)
+  std::int32_t force_uN = 0;           // normal force on the drum
+  std::int32_t z_nm = 0;               // Z height of the drum axis above the phantom surface datum
+  std::int32_t x_nm = 0;               // carriage X position along the lane
+  std::int32_t encoder_counts = 0;     // drum angle, cumulative (does not wrap per revolution)
   std::int16_t temperature_cdegC = 0;  // phantom temperature, 0.01 degC
-  std::uint16_t flags = 0;          // SampleFlag bits
+  std::uint16_t flags = 0;             // SampleFlag bits
+
+  bool operator==(const Sample&) const = default;
 };
 enum SampleFlag : std::uint16_t {
   kSampleForceSaturated = 1u << 0,
-  kSamplePassReversal = 1u << 1,    // first sample after the carriage reversed
+  kSamplePassReversal = 1u << 1,  // first sample after the carriage reversed
 };
+
+inline constexpr std::size_t kSampleWireSize = 20;
+inline constexpr std::size_t kSampleBatchHeaderSize = 11;
+inline constexpr std::size_t kMaxSamplesPerBatch = 409;  // (8192 - 11) / 20: fits kMaxPayload
 
 struct SampleBatch {
-  std::uint32_t batch_counter = 0;   // 0 for the first batch of an operation, +1 each batch
+  std::uint32_t batch_counter = 0;  // 0 for the first batch of an operation, +1 each batch
   std::uint32_t first_sample_index = 0;
-  std::uint8_t pass = 0;             // 0-based pass the samples belong to
-  std::vector<Sample> samples;       // count is a u16 on the wire
+  std::uint8_t pass = 0;        // 0-based pass the samples belong to
+  std::vector<Sample> samples;  // count is a u16 on the wire
+
+  bool operator==(const SampleBatch&) const = default;
 };
 
+inline constexpr std::size_t kScanRowsHeaderSize = 10;
+inline constexpr std::size_t kMaxPixelsPerChunk = 2040;  // 10 + 2040 * 4 <= kMaxPayload
+
 struct ScanRows {
-  std::uint32_t chunk_counter = 0;   // 0 for the first chunk of a scan, +1 each chunk
-  std::uint16_t row = 0;             // row index (along X)
-  std::uint16_t col0 = 0;            // first column (along Y) in this chunk
+  std::uint32_t chunk_counter = 0;      // 0 for the first chunk of a scan, +1 each chunk
+  std::uint16_t row = 0;                // row index (along X)
+  std::uint16_t col0 = 0;               // first column (along Y) in this chunk
   std::vector<std::int32_t> height_nm;  // heights relative to the scanner datum; count u16
+
+  bool operator==(const ScanRows&) const = default;
 };
 inline constexpr std::int32_t kNoData = INT32_MIN;  // pixel the scanner could not read
 
+// Height-map size a Scan produces: row r at x0 + r * pitch, column c at y0 + c * pitch.
+constexpr std::uint32_t scan_rows(const Scan& s) {
+  return s.pitch_um ? s.length_um / s.pitch_um : 0;
+}
+constexpr std::uint32_t scan_cols(const Scan& s) {
+  return s.pitch_um ? s.width_um / s.pitch_um : 0;
+}
+
 struct OperationDone {
   Result result = Result::Ok;
-  std::uint16_t request_seq = 0;     // sequence number of the request that started it
-  MsgType operation = MsgType::Roll; // Home, Roll or Scan
-  std::uint32_t items_sent = 0;      // samples (Roll) or pixels (Scan) streamed
-  std::uint32_t frames_sent = 0;     // batches (Roll) or chunks (Scan) streamed
+  std::uint16_t request_seq = 0;      // sequence number of the request that started it
+  MsgType operation = MsgType::Roll;  // Home, Roll or Scan
+  std::uint32_t items_sent = 0;       // samples (Roll) or pixels (Scan) streamed
+  std::uint32_t frames_sent = 0;      // batches (Roll) or chunks (Scan) streamed
   // Scan only:
   std::uint16_t rows = 0;
   std::uint16_t cols = 0;
   std::uint16_t pitch_um = 0;
-  std::uint32_t scan_delay_ms = 0;   // time from the end of the last roll on this lane to the scan
+  std::uint32_t scan_delay_ms = 0;  // time from the end of the last roll on this lane to the scan
   std::vector<std::uint32_t> layer_punctures;  // per phantom layer, top first; count u8
+
+  bool operator==(const OperationDone&) const = default;
 };
 
 struct FaultEvent {
@@ -194,14 +247,22 @@ struct FaultEvent {
   RigState state_before = RigState::Idle;
   std::int32_t x_um = 0;
   std::int32_t force_mN = 0;
+
+  bool operator==(const FaultEvent&) const = default;
 };
 
 // ---- Encoding and decoding of payloads -------------------------------------------------
-// encode_* return the payload bytes (header and CRC are added by the framing layer).
-// decode_* reject payloads that are too short, too long, or carry an invalid enum value.
+// encode() returns the payload bytes (header and CRC are added by the framing layer); it
+// throws std::length_error for a string over 255 bytes or a list over its wire maximum.
+// decode_* reject payloads that are too short, too long, or carry an invalid enum value
+// or a value outside its documented range. Two exceptions, both in PROTOCOL.md: a reply
+// whose result is not Ok may be just its result byte (the "short form", an Ack payload),
+// and a Hello / VersionMismatch HelloReply of another version decodes only its version.
 
 struct DecodeError {
   std::string what;  // e.g. "SampleBatch: payload 37 bytes, expected 11 + 20*count"
+
+  bool operator==(const DecodeError&) const = default;
 };
 template <typename T>
 using Decoded = std::expected<T, DecodeError>;
@@ -227,6 +288,11 @@ Bytes encode(const OperationDone&);
 Bytes encode(const FaultEvent&);
 
 Decoded<Hello> decode_hello(ByteView);
+Decoded<StatusRequest> decode_status_request(ByteView);
+Decoded<Home> decode_home(ByteView);
+Decoded<Tare> decode_tare(ByteView);
+Decoded<Abort> decode_abort(ByteView);
+Decoded<Heartbeat> decode_heartbeat(ByteView);
 Decoded<SelectLane> decode_select_lane(ByteView);
 Decoded<Roll> decode_roll(ByteView);
 Decoded<Scan> decode_scan(ByteView);
