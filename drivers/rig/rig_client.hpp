@@ -7,9 +7,6 @@
 // (keep them short: copy the data and return).
 #pragma once
 
-#include "drivers/protocol/frame.hpp"
-#include "drivers/protocol/messages.hpp"
-
 #include <chrono>
 #include <cstdint>
 #include <expected>
@@ -17,7 +14,12 @@
 #include <memory>
 #include <string>
 
-namespace derma::transport { class Transport; }
+#include "drivers/protocol/frame.hpp"
+#include "drivers/protocol/messages.hpp"
+
+namespace derma::transport {
+class Transport;
+}
 
 namespace derma::rig {
 
@@ -30,8 +32,8 @@ struct RigError {
     Protocol,      // malformed reply, version mismatch, stream gap that cannot be tolerated
   };
   Kind kind = Kind::Protocol;
-  std::string message;                          // says what, and where (command, port)
-  proto::Result result = proto::Result::Ok;     // for Rejected
+  std::string message;                              // says what, and where (command, port)
+  proto::Result result = proto::Result::Ok;         // for Rejected
   proto::FaultCode fault = proto::FaultCode::None;  // for Fault
 };
 const char* to_string(RigError::Kind);
@@ -40,18 +42,32 @@ template <typename T>
 using RigResult = std::expected<T, RigError>;
 
 struct RigOptions {
-  std::chrono::milliseconds reply_timeout{500};   // per attempt
-  int attempts = 4;                               // first try + retries, same sequence number
-  std::chrono::milliseconds watchdog{1000};       // negotiated in Hello; 0 disables
+  std::chrono::milliseconds reply_timeout{500};  // per attempt
+  int attempts = 4;                              // first try + retries, same sequence number
+  std::chrono::milliseconds watchdog{1000};      // negotiated in Hello; 0 disables
   std::chrono::milliseconds operation_timeout{120'000};  // long operations end to end
+  // A started Roll with no stream frame for this long is stalled: Abort, then Timeout.
+  // Scans get three times as long. The rig streams at least every 500 ms; 0 disables.
+  std::chrono::milliseconds stall_timeout{5'000};
 };
 
 // What a long streaming operation delivered.
 struct StreamOutcome {
   std::uint32_t frames_received = 0;
-  std::uint32_t frames_lost = 0;      // counter gaps, plus frames_sent - received at the end
-  std::uint32_t items_received = 0;   // samples or pixels
-  proto::OperationDone done;          // the rig's own account (rows, cols, layers, ...)
+  std::uint32_t frames_lost = 0;     // counter gaps and lost tail frames (done.frames_sent)
+  std::uint32_t items_received = 0;  // samples or pixels
+  proto::OperationDone done;         // the rig's own account (rows, cols, layers, ...)
+};
+
+// Client-side counters, beside the decoder's LinkCounters.
+struct ClientCounters {
+  std::uint64_t requests = 0;  // new requests sent (each with a fresh seq)
+  std::uint64_t retries = 0;   // re-sends of a request with the same seq
+  std::uint64_t timeouts = 0;  // requests that got no reply after every attempt
+  std::uint64_t heartbeats_sent = 0;
+  std::uint64_t heartbeats_acked = 0;
+  std::uint64_t unmatched_replies = 0;    // late replies to a request already answered or given up
+  std::uint64_t stray_stream_frames = 0;  // stream frames with no operation of their kind running
 };
 
 enum class Direction { HostToRig, RigToHost };
@@ -70,7 +86,7 @@ class RigClient {
 
   RigResult<proto::HelloReply> handshake();
   RigResult<proto::StatusReply> status();
-  RigResult<void> home();          // waits for OperationDone
+  RigResult<void> home();  // waits for OperationDone
   RigResult<void> tare();
   RigResult<void> select_lane(std::uint8_t lane);
   // Blocks until the roll's OperationDone; every SampleBatch goes to on_batch in order.
@@ -78,10 +94,31 @@ class RigClient {
                                 std::function<void(const proto::SampleBatch&)> on_batch);
   RigResult<StreamOutcome> scan(const proto::Scan& request,
                                 std::function<void(const proto::ScanRows&)> on_rows);
-  RigResult<void> abort();         // stop motion, retract Z; safe to call at any time
+  RigResult<void> abort();  // stop motion, retract Z; safe to call at any time
+
+  // Asynchronous counterparts: they return at once; `done` runs exactly once, on the
+  // internal thread (so it must not call the blocking methods above). The blocking methods
+  // are these plus a wait. Stream callbacks run on the internal thread as well.
+  template <typename T>
+  using Completion = std::function<void(RigResult<T>)>;
+  void async_handshake(Completion<proto::HelloReply> done);
+  void async_status(Completion<proto::StatusReply> done);
+  void async_home(Completion<void> done);
+  void async_tare(Completion<void> done);
+  void async_select_lane(std::uint8_t lane, Completion<void> done);
+  void async_roll(const proto::Roll& request,
+                  std::function<void(const proto::SampleBatch&)> on_batch,
+                  Completion<StreamOutcome> done);
+  void async_scan(const proto::Scan& request, std::function<void(const proto::ScanRows&)> on_rows,
+                  Completion<StreamOutcome> done);
+  void async_abort(Completion<void> done);
+
+  // True once the link is lost; every later call fails with Kind::Disconnected.
+  bool disconnected() const;
 
   proto::LinkCounters link_counters() const;
-  std::string describe() const;    // e.g. "/dev/ttyACM0" or the pty path
+  ClientCounters client_counters() const;
+  std::string describe() const;  // e.g. "/dev/ttyACM0" or the pty path
 
  private:
   struct Impl;
