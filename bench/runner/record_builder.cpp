@@ -10,6 +10,16 @@ std::uint32_t to_um(double mm) {
 }
 }  // namespace
 
+void fill_rig_identity(report::RigIdentity& identity, const proto::HelloReply& hello) {
+  identity.protocol_version = hello.protocol_version;
+  identity.firmware_version = hello.firmware_version;
+  identity.rig_serial = hello.rig_serial;
+  identity.load_cell_factor = hello.load_cell_factor_ppm / 1e6;
+  identity.calibration_date = hello.calibration_date;
+  identity.calibration_due = hello.calibration_due;
+  identity.phantom_lot = hello.phantom_lot;
+}
+
 proto::Roll to_request(const suite::RollStep& step) {
   proto::Roll roll;
   roll.start_x_um = to_um(step.start_mm);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "bench/analysis/records.hpp"
+#include "bench/report/run_report.hpp"
 #include "bench/suite/suite.hpp"
 #include "drivers/protocol/messages.hpp"
 
@@ -39,6 +40,9 @@ class ScanRecordBuilder {
   double layer_thickness_um_ = 0;
   std::vector<Chunk> chunks_;
 };
+
+// The rig's identity as the report shows it, from its handshake reply.
+void fill_rig_identity(report::RigIdentity& identity, const proto::HelloReply& hello);
 
 proto::Roll to_request(const suite::RollStep&);
 proto::Scan to_request(const suite::ScanStep&);

@@ -64,10 +64,18 @@ void read_limits(const YamlField& l, analysis::SpecLimits& limits) {
 }  // namespace
 
 std::expected<ProductSpec, InputError> load_product_spec(const std::string& path) {
-  ProductSpec spec;
-  auto root = load_yaml_file(path, &spec.text);
+  auto text = read_text_file(path);
+  if (!text) return std::unexpected(text.error());
+  return parse_product_spec(*text, path);
+}
+
+std::expected<ProductSpec, InputError> parse_product_spec(const std::string& text,
+                                                          const std::string& file) {
+  auto root = parse_yaml_text(text, file);
   if (!root) return std::unexpected(root.error());
-  spec.file = path;
+  ProductSpec spec;
+  spec.text = text;
+  spec.file = file;
   try {
     const YamlField top(*root, "", spec.file);
     top.expect_keys({"model", "description", "geometry", "limits"});

@@ -21,5 +21,8 @@ struct ProductSpec {
 };
 
 std::expected<ProductSpec, InputError> load_product_spec(const std::string& path);
+// The same from the text of a spec (e.g. embedded in a capture); `file` names it in errors.
+std::expected<ProductSpec, InputError> parse_product_spec(const std::string& text,
+                                                          const std::string& file);
 
 }  // namespace derma::suite

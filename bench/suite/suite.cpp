@@ -117,11 +117,25 @@ void check_order(const YamlField& steps_field, const std::vector<Step>& steps) {
 }  // namespace
 
 std::expected<Suite, InputError> load_suite(const std::string& path) {
-  Suite suite;
-  auto root = load_yaml_file(path, &suite.text);
-  if (!root) return std::unexpected(root.error());
-  suite.file = path;
+  auto text = read_text_file(path);
+  if (!text) return std::unexpected(text.error());
   std::string spec_path;
+  auto suite = parse_suite(*text, path, &spec_path);
+  if (!suite) return std::unexpected(suite.error());
+  if (!std::filesystem::exists(spec_path)) {
+    return std::unexpected(InputError{path, suite->spec_line, 0,
+                                      "spec: spec file '" + spec_path + "' does not exist"});
+  }
+  return with_spec(std::move(*suite), spec_path);
+}
+
+std::expected<Suite, InputError> parse_suite(const std::string& text, const std::string& file,
+                                             std::string* spec_path) {
+  auto root = parse_yaml_text(text, file);
+  if (!root) return std::unexpected(root.error());
+  Suite suite;
+  suite.text = text;
+  suite.file = file;
   try {
     const YamlField top(*root, "", suite.file);
     top.expect_keys({"suite", "description", "spec", "watchdog_ms", "steps"});
@@ -129,19 +143,19 @@ std::expected<Suite, InputError> load_suite(const std::string& path) {
     if (auto d = top.optional_child("description")) suite.description = d->as_string();
     if (auto w = top.optional_child("watchdog_ms")) suite.watchdog_ms = w->as_int_in(0, 60000);
     const YamlField spec_field = top.child("spec");
+    suite.spec_line = spec_field.node().Mark().line + 1;
     // Paths inside a suite are relative to the suite file (DESIGN section 6).
     const std::filesystem::path relative = spec_field.as_string();
-    spec_path = (std::filesystem::path(path).parent_path() / relative).lexically_normal().string();
-    if (relative.is_absolute()) spec_path = relative.string();
+    const std::filesystem::path resolved =
+        relative.is_absolute() ? relative : std::filesystem::path(file).parent_path() / relative;
+    if (spec_path) *spec_path = resolved.lexically_normal().string();
     const YamlField steps = top.child("steps");
     for (const YamlField& item : steps.items()) suite.steps.push_back(read_step(item));
     check_order(steps, suite.steps);
-    if (!std::filesystem::exists(spec_path))
-      spec_field.fail("spec file '" + spec_path + "' does not exist");
   } catch (const InputErrorException& e) {
     return std::unexpected(e.error);
   }
-  return with_spec(std::move(suite), spec_path);
+  return suite;
 }
 
 std::expected<Suite, InputError> with_spec(Suite suite, const std::string& spec_path) {

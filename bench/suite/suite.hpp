@@ -61,11 +61,17 @@ struct Suite {
   std::string text;  // the file's exact bytes, embedded in captures
   ProductSpec spec;
   int watchdog_ms = 1000;
+  int spec_line = 0;  // where the suite names its spec
   std::vector<Step> steps;
 };
 
 // Loads the suite and the spec it names; every error names file, line and problem.
 std::expected<Suite, InputError> load_suite(const std::string& path);
+
+// Parses a suite's text without loading its spec (replay takes the spec from the capture).
+// `spec_path` receives the spec's path resolved against `file`'s directory.
+std::expected<Suite, InputError> parse_suite(const std::string& text, const std::string& file,
+                                             std::string* spec_path);
 
 // Re-judges the suite against another spec (bench run --spec, bench analyze --spec).
 std::expected<Suite, InputError> with_spec(Suite suite, const std::string& spec_path);

@@ -94,22 +94,24 @@ int YamlField::as_int_in(int min, int max) const {
   return static_cast<int>(value);
 }
 
-std::expected<YAML::Node, InputError> load_yaml_file(const std::string& path,
-                                                     std::string* text_out) {
+std::expected<std::string, InputError> read_text_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::unexpected(InputError{path, 0, 0, "cannot open file"});
   std::stringstream buffer;
   buffer << in.rdbuf();
-  std::string text = buffer.str();
+  return buffer.str();
+}
+
+std::expected<YAML::Node, InputError> parse_yaml_text(const std::string& text,
+                                                      const std::string& file) {
   try {
     YAML::Node root = YAML::Load(text);
     if (!root.IsMap())
-      return std::unexpected(InputError{path, 0, 0, "expected a YAML mapping at the top level"});
-    if (text_out) *text_out = std::move(text);
+      return std::unexpected(InputError{file, 0, 0, "expected a YAML mapping at the top level"});
     return root;
   } catch (const YAML::Exception& e) {
     return std::unexpected(
-        InputError{path, e.mark.line + 1, e.mark.column + 1, "YAML syntax: " + e.msg});
+        InputError{file, e.mark.line + 1, e.mark.column + 1, "YAML syntax: " + e.msg});
   }
 }
 

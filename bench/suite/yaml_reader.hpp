@@ -53,8 +53,11 @@ class YamlField {
   const std::string* file_;
 };
 
-// Reads and parses a whole YAML file; syntax errors come back located.
-std::expected<YAML::Node, InputError> load_yaml_file(const std::string& path,
-                                                     std::string* text_out);
+// The whole file as text ("cannot open file" names it otherwise).
+std::expected<std::string, InputError> read_text_file(const std::string& path);
+// Parses a YAML document whose top level must be a mapping; syntax errors come back
+// located in `file` (the name the text came from).
+std::expected<YAML::Node, InputError> parse_yaml_text(const std::string& text,
+                                                      const std::string& file);
 
 }  // namespace derma::suite

@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "drivers/protocol/stream_counter.hpp"
 #include "drivers/transport/transport.hpp"
 
 namespace derma::rig {
@@ -90,8 +91,7 @@ struct RigClient::Impl {
     RequestPtr request;  // the request that started it; its seq is OperationDone.request_seq
     std::function<void(const proto::SampleBatch&)> on_batch;
     std::function<void(const proto::ScanRows&)> on_rows;
-    std::uint32_t next_counter = 0;  // batch_counter / chunk_counter expected next
-    std::uint32_t gap_lost = 0;      // frames skipped by the counters so far
+    proto::StreamCounter counter;  // batch_counter / chunk_counter loss accounting
     StreamOutcome outcome;
     asio::steady_timer deadline;     // operation_timeout, end to end
     asio::steady_timer stall_timer;  // stall_timeout since the last stream frame
@@ -633,18 +633,16 @@ struct RigClient::Impl {
 
   // Counts the frames a counter skipped and tells whether this frame should be delivered.
   bool accept_counter(std::uint32_t counter, const char* stream) {
-    if (counter < operation->next_counter) {
+    const std::uint32_t expected = operation->counter.expected_next();
+    if (operation->counter.accept(counter) == proto::StreamCounter::Verdict::Duplicate) {
       log->warn("{} counter {} from {} went backwards (expected {}): dropped as a duplicate",
-                stream, counter, port, operation->next_counter);
+                stream, counter, port, expected);
       return false;
     }
-    if (counter > operation->next_counter) {
-      const std::uint32_t skipped = counter - operation->next_counter;
-      operation->gap_lost += skipped;
-      log->warn("{} lost {} frame(s) from {} (counter {} after {})", stream, skipped, port, counter,
-                operation->next_counter);
+    if (counter > expected) {
+      log->warn("{} lost {} frame(s) from {} (counter {} after {})", stream, counter - expected,
+                port, counter, expected);
     }
-    operation->next_counter = counter + 1;
     operation->last_activity = std::chrono::steady_clock::now();
     ++operation->outcome.frames_received;
     return true;
@@ -710,13 +708,7 @@ struct RigClient::Impl {
                                                    " for the " + name + " request")));
     }
     StreamOutcome outcome = operation->outcome;
-    // Counter gaps find losses in the middle; the rig's own count also finds lost tail
-    // frames. The two overlap (a gap is also missing from the received count), so the
-    // larger of them is the number lost.
-    const std::uint32_t tail = done->frames_sent > outcome.frames_received
-                                   ? done->frames_sent - outcome.frames_received
-                                   : 0;
-    outcome.frames_lost = std::max(operation->gap_lost, tail);
+    outcome.frames_lost = operation->counter.lost(done->frames_sent);
     outcome.done = std::move(*done);
     if (outcome.frames_lost > 0) {
       log->warn("{} on {}: {} of {} stream frames lost", name, port, outcome.frames_lost,

@@ -38,17 +38,28 @@ const std::string kGoodSteps = R"(steps:
 
 }  // namespace
 
-TEST_CASE("every shipped validation suite loads with its spec and runs all checks") {
+TEST_CASE("every shipped suite loads, and each model has a full validation suite") {
+  int validation_suites = 0;
   for (const auto& entry : fs::directory_iterator(fs::path(DERMA_SOURCE_DIR) / "fixtures/suites")) {
     INFO(entry.path());
     auto suite = suite::load_suite(entry.path().string());
     REQUIRE(suite.has_value());
     CHECK(!suite->spec.model.empty());
+    if (entry.path().filename().string().rfind("validate-", 0) != 0) continue;
+    ++validation_suites;
     CHECK(entry.path().filename().string() == "validate-" + suite->spec.model + ".yaml");
     const auto& last = suite->steps.back();
     REQUIRE(std::holds_alternative<suite::ChecksStep>(last.action));
     CHECK(std::get<suite::ChecksStep>(last.action).ids == analysis::all_check_ids());
   }
+  int specs = 0;
+  for (const auto& entry : fs::directory_iterator(fs::path(DERMA_SOURCE_DIR) / "fixtures/specs")) {
+    ++specs;
+    const std::string model = entry.path().stem().string();
+    CHECK(fs::exists(fs::path(DERMA_SOURCE_DIR) / "fixtures/suites" /
+                     ("validate-" + model + ".yaml")));
+  }
+  CHECK(validation_suites == specs);
 }
 
 TEST_CASE("a suite's spec path is relative to the suite file") {

@@ -1,0 +1,17 @@
+// Writes a run's report files into a directory: report.json, report.html and junit.xml. Live runs
+// and replay (`bench analyze`) both write through this, so their outputs cannot drift apart.
+#pragma once
+
+#include <expected>
+#include <string>
+
+#include "bench/report/run_report.hpp"
+
+namespace derma::report {
+
+// Each file is written to a temporary name and renamed, so a reader never sees half a
+// report. The error names the file that could not be written.
+std::expected<void, std::string> write_report_files(const RunReport& report,
+                                                    const std::string& dir);
+
+}  // namespace derma::report
