@@ -1,5 +1,7 @@
 #include "bench/report/json_report.hpp"
 
+#include <cmath>
+
 namespace derma::report {
 
 namespace {
@@ -23,6 +25,37 @@ nlohmann::json to_json(const analysis::Channel& c) {
           {"area_um2", c.area_um2}, {"partial", c.partial}, {"needle", needle_of(c.disc, c.index)}};
 }
 
+// Trace values to a resolution far below the sensors' noise, so 2000 points stay compact.
+double rounded(double value, double per_unit) {
+  return std::round(value * per_unit) / per_unit;
+}
+
+// Column-wise: one array per quantity keeps the document short and easy to plot from.
+nlohmann::json to_json(const RollTrace& trace) {
+  nlohmann::json x = nlohmann::json::array(), force = nlohmann::json::array(),
+                 z = nlohmann::json::array(), pass = nlohmann::json::array();
+  for (const TracePoint& p : trace.points) {
+    x.push_back(rounded(p.x_mm, 1e4));
+    force.push_back(rounded(p.force_mN, 1e2));
+    z.push_back(rounded(p.z_um, 1e2));
+    pass.push_back(p.pass);
+  }
+  nlohmann::json steady = nlohmann::json::array();
+  for (const SteadySpan& s : trace.steady)
+    steady.push_back({{"pass", s.pass},
+                      {"x_begin_mm", s.x_begin_mm},
+                      {"x_end_mm", s.x_end_mm},
+                      {"t_begin_s", s.t_begin_s},
+                      {"t_end_s", s.t_end_s}});
+  return {{"load_set_mN", trace.load_set_mN},
+          {"samples", trace.samples},
+          {"steady_segments", steady},
+          {"x_mm", x},
+          {"force_mN", force},
+          {"z_um", z},
+          {"pass", pass}};
+}
+
 nlohmann::json to_json(const RollAnalysis& roll) {
   nlohmann::json channels = nlohmann::json::array();
   for (const auto& c : roll.analysis.channels) channels.push_back(to_json(c));
@@ -31,7 +64,8 @@ nlohmann::json to_json(const RollAnalysis& roll) {
           {"scan_delay_s", roll.scan_delay_s},
           {"layer_punctures", roll.layer_punctures},
           {"predicted_channels", roll.analysis.predicted.size()},
-          {"channels", channels}};
+          {"channels", channels},
+          {"trace", to_json(roll.trace)}};
 }
 
 }  // namespace
@@ -43,15 +77,33 @@ nlohmann::json to_json(const analysis::CheckResult& check) {
   nlohmann::json findings = nlohmann::json::array();
   for (const auto& f : check.findings)
     findings.push_back({{"needle", needle_of(f.disc, f.index)}, {"text", f.text}});
-  return {{"id", check.id},
-          {"verdict", analysis::to_string(check.verdict)},
-          {"value", number_or_null(check.value)},
-          {"unit", check.unit},
-          {"lower_limit", optional_number(check.lower_limit)},
-          {"upper_limit", optional_number(check.upper_limit)},
-          {"summary", check.summary},
-          {"figures", figures},
-          {"findings", findings}};
+  nlohmann::json out = {{"id", check.id},
+                        {"verdict", analysis::to_string(check.verdict)},
+                        {"value", number_or_null(check.value)},
+                        {"unit", check.unit},
+                        {"lower_limit", optional_number(check.lower_limit)},
+                        {"upper_limit", optional_number(check.upper_limit)},
+                        {"summary", check.summary},
+                        {"figures", figures},
+                        {"findings", findings}};
+  // Distributions per disc / per needle, in the check's unit (penetration_depth).
+  const auto groups = [&](const std::vector<analysis::CheckResult::Group>& list) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const auto& g : list) {
+      nlohmann::json j = {{"disc", g.disc},
+                          {"n", g.n},
+                          {"mean", number_or_null(g.mean)},
+                          {"sd", number_or_null(g.sd)},
+                          {"min", number_or_null(g.min)},
+                          {"max", number_or_null(g.max)}};
+      if (g.index) j["index"] = *g.index;
+      a.push_back(std::move(j));
+    }
+    return a;
+  };
+  if (!check.per_disc.empty()) out["per_disc"] = groups(check.per_disc);
+  if (!check.per_needle.empty()) out["per_needle"] = groups(check.per_needle);
+  return out;
 }
 
 nlohmann::json to_json(const RunReport& r) {

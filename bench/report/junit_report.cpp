@@ -23,7 +23,7 @@ std::string xml_escape(const std::string& text) {
         out += "&quot;";
         break;
       case '\'':
-        out += "&apos;";
+        out += "&#39;";  // valid in XML and HTML alike
         break;
       default:
         // XML 1.0 forbids most control characters even when escaped.

@@ -2,6 +2,7 @@
 // The writers (JSON, JUnit XML, console) only format it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -45,6 +46,31 @@ struct RigIdentity {
   std::string phantom_lot;
 };
 
+// One point of a roll's force and height trace, for plots (see roll_trace.hpp).
+struct TracePoint {
+  double x_mm = 0;  // carriage position along the lane
+  double force_mN = 0;
+  double z_um = 0;
+  int pass = 0;
+};
+
+// A steady stretch of the stroke that force_consistency and roll_slip judged.
+struct SteadySpan {
+  int pass = 0;
+  double x_begin_mm = 0;  // where the stretch starts and ends, in the direction of travel
+  double x_end_mm = 0;
+  double t_begin_s = 0;
+  double t_end_s = 0;
+};
+
+// The roll as a picture needs it: decimated (min/max per bucket, so spikes stay visible).
+struct RollTrace {
+  double load_set_mN = 0;   // the force set point of the roll
+  std::size_t samples = 0;  // in the recorded roll, before decimation
+  std::vector<TracePoint> points;
+  std::vector<SteadySpan> steady;
+};
+
 // The checks of one `checks` step, on the roll and scan before it.
 struct RollAnalysis {
   int roll_index = 0;  // 0-based roll of the run
@@ -52,6 +78,7 @@ struct RollAnalysis {
   double scan_delay_s = 0;
   std::vector<std::uint32_t> layer_punctures;
   analysis::Analysis analysis;
+  RollTrace trace;
 };
 
 struct RunReport {

@@ -1,0 +1,16 @@
+// report.html: the page an engineer reads after a run. One self-contained document (inline
+// CSS, inline SVG plots, no scripts, fonts or network): the verdict and the run's identity,
+// the defects found, the table of checks, and per analysed roll the force/Z trace, the
+// channel map, the depth histogram and the per-needle depth grid. Built only from the
+// RunReport, so `bench run` and a later replay produce the same page from the same data.
+#pragma once
+
+#include <string>
+
+#include "bench/report/run_report.hpp"
+
+namespace derma::report {
+
+std::string to_html(const RunReport& report);
+
+}  // namespace derma::report
