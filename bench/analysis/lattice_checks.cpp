@@ -1,6 +1,7 @@
 // channel_density and missing_channels: how many channels the roll left, per area and
 // against the needles the lattice says went in.
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <map>
 
@@ -47,12 +48,27 @@ CheckResult check_channel_density(const CheckContext& context) {
   // A channel counts when its centre lies in the window: with that rule a channel cut by
   // the window's edge counts on one side only, so the count is unbiased. Partial channels
   // (cut by a gap) count too: their centre is rough but they are channels.
+  // Density is per pass: a hole that several passes punctured again (the drum retraces its
+  // track) counts once for each of those passes, so a retraced multi-pass roll reads the
+  // same per-pass density as a single pass.
+  std::vector<std::uint32_t> passes_seen(context.channels.size(), 0);  // bit per pass
+  for (std::size_t p = 0; p < context.predicted.size(); ++p) {
+    const auto& channel = context.match.channel_of_prediction[p];
+    if (channel && context.predicted[p].pass < 32)
+      passes_seen[*channel] |= 1u << context.predicted[p].pass;
+  }
   std::size_t count = 0;
-  for (const Channel& c : context.channels)
-    if (c.x_um >= x_lo && c.x_um <= x_hi && c.y_um >= y_lo && c.y_um <= y_hi) ++count;
+  std::size_t impressions = 0;
+  for (std::size_t i = 0; i < context.channels.size(); ++i) {
+    const Channel& c = context.channels[i];
+    if (c.x_um < x_lo || c.x_um > x_hi || c.y_um < y_lo || c.y_um > y_hi) continue;
+    ++count;
+    impressions += std::max(1, std::popcount(passes_seen[i]));
+  }
   const int passes = std::max(1, pass_count(context.roll));
-  result.value = double(count) / area_cm2 / passes;
+  result.value = double(impressions) / area_cm2 / passes;
   result.figures.push_back({"channels", double(count), "count"});
+  result.figures.push_back({"impressions", double(impressions), "count"});
   result.figures.push_back({"area", area_cm2, "cm2"});
   result.figures.push_back({"passes", double(passes), "count"});
   result.figures.push_back({"nominal", context.geometry.nominal_density_per_cm2(), "1/cm2"});

@@ -4,6 +4,7 @@ Each test_*.py is one CTest test; inside, every function named test_* runs in or
 script exits non-zero if any failed. Standard library only.
 """
 import argparse
+import bisect
 import json
 import math
 import os
@@ -73,6 +74,66 @@ def describe(proc):
     return f"exit {proc.returncode}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr[-3000:]}"
 
 
+def scan_rect_of(truth):
+    """The window (x0, y0, length, width) in um of the truth file's last scan."""
+    s = truth["scans"][-1]
+    return (s["x0_um"], s["y0_um"], s["rows"] * s["pitch_um"], s["cols"] * s["pitch_um"])
+
+
+def match_with_truth(report, truth, scan_rect=None, edge_margin_um=300.0, same_within_um=60.0):
+    """Pairs measured channels (report rolls[].channels) with rigsim's truth channels.
+
+    Only channels whose centre lies inside the scanned window by edge_margin_um count, on
+    both sides: the window may cut the others. Nearest unused measured channel within
+    same_within_um, truth channels in file order. Returns a dict: truth, measured, matched,
+    depth_errors_um (measured - truth), centre_errors_um, missed and unexpected (channel
+    lists), recall, precision.
+    """
+    x0, y0, length, width = scan_rect or scan_rect_of(truth)
+    def inside(x, y):
+        return (x0 + edge_margin_um <= x <= x0 + length - edge_margin_um and
+                y0 + edge_margin_um <= y <= y0 + width - edge_margin_um)
+    expected = [c for c in truth["channels"]
+                if c.get("depth_um") is not None and inside(c["x_um"], c["y_um"])]
+    measured = [c for r in report["rolls"] for c in r["channels"] if inside(c["x_um"], c["y_um"])]
+    measured_by_x = sorted(range(len(measured)), key=lambda i: measured[i]["x_um"])
+    xs = [measured[i]["x_um"] for i in measured_by_x]
+    used = set()
+    depth_errors, centre_errors, missed = [], [], []
+    for t in expected:
+        best, best_d = None, same_within_um
+        k = bisect.bisect_left(xs, t["x_um"] - same_within_um)
+        while k < len(xs) and xs[k] <= t["x_um"] + same_within_um:
+            i = measured_by_x[k]
+            k += 1
+            if i in used:
+                continue
+            d = math.hypot(measured[i]["x_um"] - t["x_um"], measured[i]["y_um"] - t["y_um"])
+            if d < best_d:
+                best, best_d = i, d
+        if best is None:
+            missed.append(t)
+            continue
+        used.add(best)
+        depth_errors.append(measured[best]["depth_um"] - t["depth_um"])
+        centre_errors.append(best_d)
+    return {
+        "truth": len(expected),
+        "measured": len(measured),
+        "matched": len(depth_errors),
+        "depth_errors_um": depth_errors,
+        "centre_errors_um": centre_errors,
+        "missed": missed,
+        "unexpected": [measured[i] for i in range(len(measured)) if i not in used],
+        "recall": len(depth_errors) / max(1, len(expected)),
+        "precision": len(used) / max(1, len(measured)),
+    }
+
+
+def rms(values):
+    return math.sqrt(sum(v * v for v in values) / max(1, len(values)))
+
+
 def compare_with_truth(report, truth_path, scan_rect, edge_margin_um=300.0):
     """Matches measured channels with rigsim's ground truth inside the scanned window.
 
@@ -81,29 +142,8 @@ def compare_with_truth(report, truth_path, scan_rect, edge_margin_um=300.0):
     """
     with open(truth_path) as f:
         truth = json.load(f)
-    x0, y0, length, width = scan_rect
-    def inside(x, y):
-        return (x0 + edge_margin_um <= x <= x0 + length - edge_margin_um and
-                y0 + edge_margin_um <= y <= y0 + width - edge_margin_um)
-    expected = [c for c in truth["channels"] if inside(c["x_um"], c["y_um"])]
-    measured = [c for r in report["rolls"] for c in r["channels"] if inside(c["x_um"], c["y_um"])]
-    used = set()
-    errors = []
-    for t in expected:
-        best, best_d = None, 60.0  # um: a channel is the same if its centre is this close
-        for i, m in enumerate(measured):
-            if i in used:
-                continue
-            d = math.hypot(m["x_um"] - t["x_um"], m["y_um"] - t["y_um"])
-            if d < best_d:
-                best, best_d = i, d
-        if best is not None:
-            used.add(best)
-            errors.append(measured[best]["depth_um"] - t["depth_um"])
-    recall = len(errors) / max(1, len(expected))
-    precision = len(used) / max(1, len(measured))
-    rms = math.sqrt(sum(e * e for e in errors) / max(1, len(errors)))
-    return recall, precision, rms, len(expected)
+    m = match_with_truth(report, truth, scan_rect, edge_margin_um)
+    return m["recall"], m["precision"], rms(m["depth_errors_um"]), m["truth"]
 
 
 def main(module_globals):
