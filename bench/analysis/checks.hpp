@@ -3,11 +3,11 @@
 // name the needle (disc, index) or the property at fault.
 #pragma once
 
-#include "bench/analysis/records.hpp"
-
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "bench/analysis/records.hpp"
 
 namespace derma::analysis {
 
@@ -39,33 +39,51 @@ enum class Verdict { Pass, Fail, Error };
 const char* to_string(Verdict);
 
 struct Finding {
-  std::optional<int> disc;    // the needle at fault, when one is
+  std::optional<int> disc;  // the needle at fault, when one is
   std::optional<int> index;
-  std::string text;           // e.g. "needle d3 i7: no channel where the lattice predicts one"
+  std::string text;  // e.g. "needle d3 i7: no channel where the lattice predicts one"
 };
 
 struct CheckResult {
-  std::string id;             // penetration_depth, channel_density, ...
+  std::string id;  // penetration_depth, channel_density, ...
   Verdict verdict = Verdict::Error;
-  double value = 0;           // the headline figure compared with the limits
-  std::string unit;           // "um", "1/cm2", "count", "%", "um/mm"
+  double value = 0;  // the headline figure compared with the limits
+  std::string unit;  // "um", "1/cm2", "count", "%", "um/mm"
   std::optional<double> lower_limit;
   std::optional<double> upper_limit;
-  std::string summary;        // one line for people: what was measured, why the verdict
+  std::string summary;  // one line for people: what was measured, why the verdict
   std::vector<Finding> findings;
   // Secondary figures (mean, sd, min, max, cpk, ...): name, value, unit.
-  struct Figure { std::string name; double value; std::string unit; };
+  struct Figure {
+    std::string name;
+    double value;
+    std::string unit;
+  };
   std::vector<Figure> figures;
+  // Distribution of the measured quantity per group (penetration_depth: channel depths per
+  // disc and per needle, in the check's unit), so a drifting disc or a weak needle shows
+  // without re-analysing the run. index is empty for a per-disc group.
+  struct Group {
+    int disc = 0;
+    std::optional<int> index;
+    std::size_t n = 0;
+    double mean = 0;
+    double sd = 0;  // sample sd; 0 for n < 2
+    double min = 0;
+    double max = 0;
+  };
+  std::vector<Group> per_disc;
+  std::vector<Group> per_needle;
 };
 
 // A channel found in the height map, and the needle it was matched to.
 struct Channel {
-  double x_um = 0;            // centre, lane coordinates
+  double x_um = 0;  // centre, lane coordinates
   double y_um = 0;
-  double depth_um = 0;        // local surface plane minus channel bottom
-  double area_um2 = 0;        // opening area below the detection threshold
-  bool partial = false;       // touches the scan edge: position/depth unreliable
-  std::optional<int> disc;    // matched needle (none = unexpected channel)
+  double depth_um = 0;      // local surface plane minus channel bottom
+  double area_um2 = 0;      // opening area below the detection threshold
+  bool partial = false;     // touches the scan edge: position/depth unreliable
+  std::optional<int> disc;  // matched needle (none = unexpected channel)
   std::optional<int> index;
 };
 
@@ -91,7 +109,8 @@ const std::vector<std::string>& all_check_ids();
 
 // Runs the named checks (unknown ids give an Error result naming the id) on one roll and
 // the scan of its lane.
-Analysis analyse_roll(const RollRecord& roll, const ScanRecord& scan, const RollerGeometry& geometry,
-                      const SpecLimits& limits, const std::vector<std::string>& check_ids);
+Analysis analyse_roll(const RollRecord& roll, const ScanRecord& scan,
+                      const RollerGeometry& geometry, const SpecLimits& limits,
+                      const std::vector<std::string>& check_ids);
 
 }  // namespace derma::analysis

@@ -57,6 +57,8 @@ Capability capability(const Summary& s, std::optional<double> lsl, std::optional
   std::optional<double> cpl, cpu;
   if (lsl) cpl = (s.mean - *lsl) / (3.0 * s.sd);
   if (usl) cpu = (*usl - s.mean) / (3.0 * s.sd);
+  c.cpl = cpl;
+  c.cpu = cpu;
   if (cpl && cpu) {
     c.cpk = std::min(*cpl, *cpu);
   } else if (cpl) {
@@ -64,7 +66,111 @@ Capability capability(const Summary& s, std::optional<double> lsl, std::optional
   } else if (cpu) {
     c.cpk = cpu;
   }
+  if (c.cpk) c.cpk_lcb95 = cpk_lower_bound(*c.cpk, s.n, 0.95);
   return c;
+}
+
+std::optional<double> cpk_lower_bound(double cpk, std::size_t n, double confidence) {
+  if (n < 2 || !(confidence > 0 && confidence < 1)) return std::nullopt;
+  const double nn = static_cast<double>(n);
+  // Bissell (1990): the sampling variance of Cpk-hat is about 1/(9n) + Cpk^2/(2(n-1)).
+  const double se = std::sqrt(1.0 / (9.0 * nn) + cpk * cpk / (2.0 * (nn - 1.0)));
+  return cpk - normal_quantile(confidence) * se;
+}
+
+double normal_cdf(double z) {
+  return 0.5 * std::erfc(-z / std::sqrt(2.0));
+}
+
+double normal_quantile(double p) {
+  if (!(p > 0 && p < 1)) return std::numeric_limits<double>::quiet_NaN();
+  // P. J. Acklam's rational approximations (relative error < 1.15e-9) for the central
+  // region and the two tails.
+  static constexpr double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,
+                                 -2.759285104469687e+02, 1.383577518672690e+02,
+                                 -3.066479806614716e+01, 2.506628277459239e+00};
+  static constexpr double b[] = {-5.447609879822406e+01, 1.615858368580409e+02,
+                                 -1.556989798598866e+02, 6.680131188771972e+01,
+                                 -1.328068155288572e+01};
+  static constexpr double c[] = {-7.784894002430293e-03, -3.223964580411365e-01,
+                                 -2.400758277161838e+00, -2.549732539343734e+00,
+                                 4.374664141464968e+00,  2.938163982698783e+00};
+  static constexpr double d[] = {7.784695709041462e-03, 3.224671290700398e-01,
+                                 2.445134137142996e+00, 3.754408661907416e+00};
+  constexpr double p_low = 0.02425;
+  double x = 0;
+  if (p < p_low) {
+    const double q = std::sqrt(-2 * std::log(p));
+    x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+        ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+  } else if (p <= 1 - p_low) {
+    const double q = p - 0.5;
+    const double r = q * q;
+    x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
+        (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+  } else {
+    const double q = std::sqrt(-2 * std::log(1 - p));
+    x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+        ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+  }
+  // One Halley step on the exact CDF brings it to full double precision.
+  const double e = normal_cdf(x) - p;
+  const double u = e * std::sqrt(2 * M_PI) * std::exp(x * x / 2);
+  return x - u / (1 + x * u / 2);
+}
+
+namespace {
+
+// Continued fraction of the incomplete beta function (modified Lentz's method).
+double beta_continued_fraction(double a, double b, double x) {
+  constexpr double tiny = 1e-300;
+  constexpr double eps = 1e-15;
+  const double qab = a + b, qap = a + 1, qam = a - 1;
+  double c = 1, d = 1 - qab * x / qap;
+  if (std::abs(d) < tiny) d = tiny;
+  d = 1 / d;
+  double h = d;
+  for (int m = 1; m <= 10000; ++m) {
+    const double m2 = 2.0 * m;
+    double aa = m * (b - m) * x / ((qam + m2) * (a + m2));
+    d = 1 + aa * d;
+    if (std::abs(d) < tiny) d = tiny;
+    c = 1 + aa / c;
+    if (std::abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    h *= d * c;
+    aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
+    d = 1 + aa * d;
+    if (std::abs(d) < tiny) d = tiny;
+    c = 1 + aa / c;
+    if (std::abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    const double del = d * c;
+    h *= del;
+    if (std::abs(del - 1) < eps) break;
+  }
+  return h;
+}
+
+}  // namespace
+
+double incomplete_beta(double a, double b, double x) {
+  if (!(a > 0 && b > 0) || !(x >= 0 && x <= 1)) return std::numeric_limits<double>::quiet_NaN();
+  if (x == 0 || x == 1) return x;
+  const double log_front =
+      std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) + b * std::log1p(-x);
+  const double front = std::exp(log_front);
+  // The continued fraction converges fast for x < (a + 1) / (a + b + 2); else use the
+  // symmetry I_x(a, b) = 1 - I_{1-x}(b, a).
+  if (x < (a + 1) / (a + b + 2)) return front * beta_continued_fraction(a, b, x) / a;
+  return 1 - front * beta_continued_fraction(b, a, 1 - x) / b;
+}
+
+double f_upper_tail(double f, double df1, double df2) {
+  if (!(f > 0)) return 1.0;
+  if (std::isinf(f)) return 0.0;
+  // P(F > f) = I_{df2 / (df2 + df1 f)}(df2 / 2, df1 / 2).
+  return incomplete_beta(df2 / 2, df1 / 2, df2 / (df2 + df1 * f));
 }
 
 bool solve_linear(std::vector<double>& a, std::vector<double>& b, int n) {

@@ -64,8 +64,8 @@ int run_suite_command(const RunCommand& cmd) {
 
   const runner::RunOutcome outcome = runner::run_suite(*loaded, options);
   std::cout << report::console_summary(outcome.report);
-  std::cout << "report: " << cmd.out_dir << "/report.json, " << cmd.out_dir
-            << "/junit.xml, capture: " << outcome.report.capture_file << "\n";
+  std::cout << "report: " << cmd.out_dir << "/report.json, " << cmd.out_dir << "/junit.xml, "
+            << cmd.out_dir << "/report.html, capture: " << outcome.report.capture_file << "\n";
   if (outcome.exit_code == report::kExitBadInput && !outcome.report.error.empty())
     std::cerr << "bench run: invalid input: " << outcome.report.error << "\n";
   return outcome.exit_code;

@@ -15,7 +15,10 @@
 #include "bench/analysis/checks.hpp"
 #include "bench/report/json_report.hpp"
 #include "bench/report/junit_report.hpp"
+#include "bench/report/report_files.hpp"
 #include "bench/runner/record_builder.hpp"
+#include "bench/runner/roll_judgement.hpp"
+#include "bench/runner/station.hpp"
 #include "bench/runner/virtual_rig.hpp"
 #include "bench/store/capture.hpp"
 #include "drivers/rig/rig_client.hpp"
@@ -27,21 +30,6 @@ namespace fs = std::filesystem;
 using report::RunVerdict;
 
 namespace {
-
-std::string utc_now_iso8601() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-std::string host_name() {
-  char buf[256] = {};
-  ::gethostname(buf, sizeof buf - 1);
-  return buf;
-}
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -124,6 +112,7 @@ std::optional<StepFailure> RunSession::connect() {
     sim.truth_file = (fs::path(options_.out_dir) / "rigsim-truth.json").string();
     sim.realtime = options_.realtime;
     sim.faults = options_.rigsim_faults;
+    sim.session = options_.rigsim_session;
     auto started = VirtualRig::start(sim);
     if (!started) {
       bad_input_ = started.error().bad_input;
@@ -149,13 +138,7 @@ std::optional<StepFailure> RunSession::connect() {
   auto hello = client_->handshake();
   if (!hello) return from_rig_error(hello.error());
   identity_ = *hello;
-  report_.rig.protocol_version = hello->protocol_version;
-  report_.rig.firmware_version = hello->firmware_version;
-  report_.rig.rig_serial = hello->rig_serial;
-  report_.rig.load_cell_factor = hello->load_cell_factor_ppm / 1e6;
-  report_.rig.calibration_date = hello->calibration_date;
-  report_.rig.calibration_due = hello->calibration_due;
-  report_.rig.phantom_lot = hello->phantom_lot;
+  fill_rig_identity(report_.rig, *hello);
   progress("connected to rig " + hello->rig_serial + " (" + hello->firmware_version + ") on " +
            report_.rig.port + ", calibration due " + hello->calibration_due);
   return std::nullopt;
@@ -177,13 +160,7 @@ void RunSession::write_metadata() {
         {"model", report_.roller_model},
         {"file", options_.roller_file},
         {"text", roller_text_}}},
-      {"rig",
-       {{"address", options_.rig_address},
-        {"port", report_.rig.port},
-        {"serial", identity_.rig_serial},
-        {"firmware_version", identity_.firmware_version},
-        {"encoder_counts_per_rev", identity_.encoder_counts_per_rev},
-        {"layer_thickness_um", identity_.layer_thickness_um}}},
+      {"rig", {{"address", options_.rig_address}}},
   };
   capture_->append_text(store::RecordKind::Metadata, meta.dump());
   capture_->sync();
@@ -239,14 +216,8 @@ std::optional<StepFailure> RunSession::do_scan(const suite::ScanStep& step) {
 
 std::optional<StepFailure> RunSession::do_checks(const suite::ChecksStep& step) {
   // The suite loader guarantees a roll and a scan precede every checks step.
-  report::RollAnalysis roll;
-  roll.roll_index = roll_count_ - 1;
-  roll.lane = lane_;
-  roll.scan_delay_s = last_scan_->scan_delay_s;
-  roll.layer_punctures = last_scan_->layer_punctures;
-  roll.analysis = analysis::analyse_roll(*last_roll_, *last_scan_, suite_.spec.geometry,
-                                         suite_.spec.limits, step.ids);
-  report_.rolls.push_back(std::move(roll));
+  report_.rolls.push_back(
+      judge_roll(*last_roll_, *last_scan_, suite_.spec, step.ids, roll_count_ - 1, lane_));
   return std::nullopt;
 }
 
@@ -262,8 +233,9 @@ std::optional<StepFailure> RunSession::execute(const suite::Step& step) {
       return r ? std::nullopt : s.from_rig_error(r.error());
     }
     std::optional<StepFailure> operator()(const suite::LaneStep& lane) {
-      auto r = s.client_->select_lane(static_cast<std::uint8_t>(lane.lane));
-      if (r) s.lane_ = lane.lane;
+      const int chosen = s.options_.lane_override.value_or(lane.lane);
+      auto r = s.client_->select_lane(static_cast<std::uint8_t>(chosen));
+      if (r) s.lane_ = chosen;
       return r ? std::nullopt : s.from_rig_error(r.error());
     }
     std::optional<StepFailure> operator()(const suite::RollStep& roll) { return s.do_roll(roll); }
@@ -309,15 +281,20 @@ void RunSession::write_outputs() {
   }
   const nlohmann::json json = report::to_json(report_);
   if (capture_) {
-    capture_->append_text(store::RecordKind::End, nlohmann::json{{"verdict", json["verdict"]},
-                                                                 {"error", json["error"]},
-                                                                 {"link", json["link"]}}
-                                                      .dump());
+    // Replay recomputes everything it can from the link bytes; what only the live run
+    // knows (when it ended, the link counters as the client saw them) is kept here.
+    capture_->append_text(store::RecordKind::End,
+                          nlohmann::json{{"verdict", json["verdict"]},
+                                         {"error", json["error"]},
+                                         {"finished_at", json["finished_at"]},
+                                         {"duration_s", json["duration_s"]},
+                                         {"link", json["link"]}}
+                              .dump());
     capture_->sync();
   }
   if (options_.out_dir.empty()) return;
-  std::ofstream(fs::path(options_.out_dir) / "report.json") << json.dump(2) << "\n";
-  std::ofstream(fs::path(options_.out_dir) / "junit.xml") << report::to_junit_xml(report_);
+  if (auto written = report::write_report_files(report_, options_.out_dir); !written)
+    spdlog::error("{}", written.error());
 }
 
 RunOutcome RunSession::run() {
@@ -342,10 +319,16 @@ RunOutcome RunSession::run() {
     }
   }
 
+  // The capture starts with what the run is (suite, spec, roller), before any byte of the
+  // link, so that even a run that never connects leaves an auditable record.
   std::optional<StepFailure> failure = prepare_output();
   if (failure) bad_input_ = true;
-  if (!failure) failure = connect();
   if (!failure) write_metadata();
+  if (!failure) failure = connect();
+  if (!failure) {
+    capture_->append_text(store::RecordKind::Metadata,
+                          nlohmann::json{{"rig", {{"port", report_.rig.port}}}}.dump());
+  }
 
   // A watcher turns an operator's interrupt into an Abort while a step blocks on the rig.
   std::atomic<bool> finished{false};

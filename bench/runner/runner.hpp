@@ -5,7 +5,9 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "bench/report/run_report.hpp"
@@ -21,6 +23,12 @@ struct RunOptions {
   std::string operator_name;
   bool realtime = false;      // virtual rig in real time
   std::string rigsim_faults;  // passed to rigsim --faults
+  // Virtual rig session (rigsim --session): another session draws independent roll and
+  // scan noise, so repeated runs of one roller are independent trials (bench msa).
+  std::uint64_t rigsim_session = 0;
+  // Every `lane` step selects this lane instead of the suite's (bench msa: the lane is
+  // the study's appraiser). Empty = as the suite says.
+  std::optional<int> lane_override;
   // Console progress (one line per step, and roll/scan progress); may be empty.
   std::function<void(const std::string&)> progress;
   // Set asynchronously (SIGINT/SIGTERM): the runner aborts motion and ends "aborted".

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <expected>
 #include <memory>
 #include <string>
@@ -14,7 +15,8 @@ struct VirtualRigOptions {
   std::string roller_file;
   std::string truth_file;  // rigsim --truth; empty = none
   bool realtime = false;
-  std::string faults;  // rigsim --faults, when given
+  std::string faults;         // rigsim --faults, when given
+  std::uint64_t session = 0;  // rigsim --session, when not 0
 };
 
 struct LaunchError {

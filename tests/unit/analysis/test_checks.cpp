@@ -304,3 +304,28 @@ TEST_CASE("a scan wider than the lane and cut across the roll is handled") {
   CHECK(check(a, "channel_density").value ==
         Approx(bench.roll.geometry.nominal_density_per_cm2()).epsilon(0.12));
 }
+
+TEST_CASE("penetration depth gives the depth distribution per disc and per needle") {
+  Bench bench;
+  bench.depth_override[{5, 12}] = 320;  // within limits, 30 um shallower than the rest
+  const Analysis a = bench.run({"penetration_depth"});
+  const auto& depth = check(a, "penetration_depth");
+  REQUIRE(depth.per_disc.size() == 8);
+  REQUIRE(depth.per_needle.size() == 8 * 24);
+  std::size_t channels = 0;
+  for (const auto& g : depth.per_disc) {
+    CHECK_FALSE(g.index);
+    CHECK(g.mean == Approx(350).margin(8));
+    CHECK(g.min <= g.mean);
+    CHECK(g.max >= g.mean);
+    channels += g.n;
+  }
+  CHECK(double(channels) == figure(depth, "n"));
+  const auto weak = std::find_if(depth.per_needle.begin(), depth.per_needle.end(),
+                                 [](auto& g) { return g.disc == 5 && g.index == 12; });
+  REQUIRE(weak != depth.per_needle.end());
+  CHECK(weak->n >= 1);
+  CHECK(weak->mean == Approx(320).margin(3));
+  // The lower bound of Cpk sits below the point estimate.
+  CHECK(figure(depth, "cpk_lcb95") < figure(depth, "cpk"));
+}

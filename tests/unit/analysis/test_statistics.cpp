@@ -74,3 +74,61 @@ TEST_CASE("solve_linear solves a system and refuses a singular one") {
   std::vector<double> rhs{1, 2};
   CHECK_FALSE(solve_linear(singular, rhs, 2));
 }
+
+TEST_CASE("capability also reports Cpl, Cpu and the 95 % lower bound of Cpk") {
+  Summary s;
+  s.n = 50;
+  s.mean = 360;
+  s.sd = 10;
+  const Capability c = capability(s, 300.0, 400.0);
+  REQUIRE(c.cpl);
+  REQUIRE(c.cpu);
+  CHECK(*c.cpl == Approx(2.0));
+  CHECK(*c.cpu == Approx(40.0 / 30.0));
+  REQUIRE(c.cpk_lcb95);
+  CHECK(*c.cpk_lcb95 == Approx(*cpk_lower_bound(*c.cpk, 50)));
+  CHECK(*c.cpk_lcb95 < *c.cpk);
+}
+
+TEST_CASE("the lower bound of Cpk follows Bissell's approximation") {
+  // By hand: 1.33 - 1.6449 * sqrt(1 / (9 * 50) + 1.33^2 / (2 * 49)) = 1.33 - 0.2342.
+  REQUIRE(cpk_lower_bound(1.33, 50));
+  CHECK(*cpk_lower_bound(1.33, 50) == Approx(1.0958).margin(1e-4));
+  SECTION("more data tightens the bound") {
+    CHECK(*cpk_lower_bound(1.33, 500) > *cpk_lower_bound(1.33, 50));
+  }
+  SECTION("a higher confidence lowers it") {
+    CHECK(*cpk_lower_bound(1.33, 50, 0.99) < *cpk_lower_bound(1.33, 50, 0.95));
+  }
+  SECTION("one value bounds nothing") {
+    CHECK_FALSE(cpk_lower_bound(1.33, 1));
+  }
+}
+
+TEST_CASE("the normal quantile inverts the normal distribution to table precision") {
+  CHECK(normal_quantile(0.5) == Approx(0.0).margin(1e-15));
+  CHECK(normal_quantile(0.95) == Approx(1.6448536269514722).epsilon(1e-12));
+  CHECK(normal_quantile(0.975) == Approx(1.959963984540054).epsilon(1e-12));
+  CHECK(normal_quantile(0.001) == Approx(-3.090232306167813).epsilon(1e-12));
+  CHECK(normal_cdf(normal_quantile(1e-9)) == Approx(1e-9).epsilon(1e-9));
+  CHECK(std::isnan(normal_quantile(0.0)));
+  CHECK(std::isnan(normal_quantile(1.0)));
+}
+
+TEST_CASE("the F distribution's upper tail matches closed forms and table values") {
+  SECTION("with 2 numerator degrees of freedom the tail is (1 + 2f/d2)^(-d2/2)") {
+    CHECK(f_upper_tail(3.0, 2, 10) == Approx(std::pow(1.6, -5.0)).epsilon(1e-10));
+    CHECK(f_upper_tail(0.5, 2, 7) == Approx(std::pow(1 + 1.0 / 7, -3.5)).epsilon(1e-10));
+  }
+  SECTION("5 % and 1 % critical values of F tables") {
+    CHECK(f_upper_tail(3.3258, 5, 10) == Approx(0.05).margin(1e-4));
+    CHECK(f_upper_tail(5.3903, 2, 30) == Approx(0.01).margin(1e-4));
+    CHECK(f_upper_tail(4.9646, 1, 10) == Approx(0.05).margin(1e-4));
+  }
+  SECTION("no effect is certain to be exceeded") {
+    CHECK(f_upper_tail(0.0, 3, 8) == 1.0);
+  }
+  SECTION("I_x(1, 1) is x") {
+    CHECK(incomplete_beta(1, 1, 0.3) == Approx(0.3));
+  }
+}
