@@ -1,6 +1,8 @@
 // `bench`: the command line of the dermaroller bench controller.
 //   bench run SUITE --rig sim|DEVICE [--roller FILE | --serial SN] --out DIR
+//   bench analyze CAPTURE --out DIR [--spec SPEC]
 //   bench ports [--json]
+//   bench analyze-scan FILE --spec SPEC --out DIR [--format x3p|csv] [--pitch-um P ...]
 // Exit codes (DESIGN section 6): 0 pass, 1 roller failed a check, 2 bad input or usage,
 // 3 rig or link error, 4 aborted.
 #include <spdlog/spdlog.h>
@@ -39,6 +41,58 @@ int main(int argc, char** argv) {
                       "faults for the virtual rig to inject (rigsim --faults)");
   run_cmd->add_flag("--quiet", run.quiet, "print only the summary");
 
+  app::AnalyzeCommand analyze;
+  CLI::App* analyze_cmd =
+      app.add_subcommand("analyze", "re-analyse a recorded run from its capture, without a rig");
+  analyze_cmd->add_option("capture", analyze.capture_file, "capture.drcap of a run")->required();
+  analyze_cmd->add_option("--out", analyze.out_dir, "directory for the new report files")
+      ->required();
+  analyze_cmd->add_option("--spec", analyze.spec_override,
+                          "re-judge against this spec instead of the one embedded in the capture");
+
+  app::AnalyzeScanCommand scan;
+  CLI::App* scan_cmd = app.add_subcommand(
+      "analyze-scan", "judge a height map from another instrument (X3P or ASCII grid)");
+  scan_cmd->add_option("scan", scan.scan_file, "height map: FILE.x3p or an ASCII grid")->required();
+  scan_cmd->add_option("--spec", scan.spec_file, "product spec (fixtures/specs/MODEL.yaml)")
+      ->required();
+  scan_cmd->add_option("--out", scan.out_dir, "directory for report.json and junit.xml")
+      ->required();
+  scan_cmd->add_option("--format", scan.format, "x3p or csv (default: from the extension)");
+  scan_cmd->add_option("--pitch-um", scan.pitch_um, "grid pitch of an ASCII grid, um");
+  scan_cmd->add_option("--pitch-x-um", scan.pitch_x_um, "ASCII grid pitch along X (lines), um");
+  scan_cmd->add_option("--pitch-y-um", scan.pitch_y_um, "ASCII grid pitch along Y (cells), um");
+  scan_cmd->add_option("--origin-x-mm", scan.origin_x_mm, "lane X of the first point, mm");
+  scan_cmd->add_option("--origin-y-mm", scan.origin_y_mm, "lane Y of the first point, mm");
+  scan_cmd->add_option("--unit", scan.unit, "height unit of an ASCII grid: um (default), mm, nm");
+  scan_cmd->add_flag("--transpose", scan.transpose, "ASCII grid lines run along Y, not X");
+  scan_cmd->add_option("--serial", scan.roller_serial, "serial number of the roller");
+  scan_cmd->add_option("--operator", scan.operator_name, "who runs the test (default: $USER)");
+  scan_cmd->add_flag("--quiet", scan.quiet, "print only the summary");
+
+  app::MsaCommand msa;
+  CLI::App* msa_cmd = app.add_subcommand(
+      "msa", "gauge R&R study of the bench: rollers x lanes x repeats on the virtual rig");
+  msa_cmd->add_option("suite", msa.suite_file, "suite file (YAML); one roll, penetration_depth")
+      ->required();
+  msa_cmd->add_option("--rig", msa.rig, "sim (the study mounts each roller in the virtual rig)")
+      ->required();
+  msa_cmd->add_option("--roller", msa.roller_files, "a roller file: a part (repeat the option)")
+      ->required();
+  msa_cmd->add_option("--repeats", msa.repeats, "trials per roller and lane (>= 2)")
+      ->capture_default_str();
+  msa_cmd->add_option("--lanes", msa.lanes, "phantom lanes, the study's appraisers (1-8)")
+      ->capture_default_str();
+  msa_cmd
+      ->add_option("--parts", msa.parts,
+                   "rollers (measurand: mean depth) or needles (each needle's depth)")
+      ->capture_default_str();
+  msa_cmd->add_option("--out", msa.out_dir, "directory for msa.json and every run's report")
+      ->required();
+  msa_cmd->add_option("--operator", msa.operator_name, "who runs the study (default: $USER)");
+  msa_cmd->add_flag("--realtime", msa.realtime, "run the virtual rig in real time");
+  msa_cmd->add_flag("--quiet", msa.quiet, "print only the summary");
+
   app::PortsCommand ports;
   CLI::App* ports_cmd =
       app.add_subcommand("ports", "list the serial ports with their USB identity");
@@ -54,5 +108,8 @@ int main(int argc, char** argv) {
 
   if (run_cmd->parsed()) return app::run_suite_command(run);
   if (ports_cmd->parsed()) return app::list_ports_command(ports);
+  if (analyze_cmd->parsed()) return app::analyze_capture_command(analyze);
+  if (scan_cmd->parsed()) return app::analyze_scan_command(scan);
+  if (msa_cmd->parsed()) return app::msa_command(msa);
   return report::kExitBadInput;
 }

@@ -1,0 +1,167 @@
+// analyse_scan_only: penetration_depth and channel_density on a height map without its
+// roll. The judging follows depth_checks.cpp and lattice_checks.cpp (same limits, same
+// Cpk rule, same counting rule); what differs is which channels and which area count,
+// since no lattice says which needle made a channel or where the drum rolled.
+#include "bench/analysis/scan_checks.hpp"
+
+#include <cmath>
+
+#include "bench/analysis/channel_detection.hpp"
+#include "bench/analysis/check_context.hpp"
+#include "bench/analysis/statistics.hpp"
+#include "bench/analysis/text.hpp"
+
+namespace derma::analysis {
+
+namespace {
+
+using detail::error_result;
+using detail::limit_if_set;
+
+std::string channel_at(const Channel& c) {
+  return text("channel at x=%.2f mm, y=%.2f mm", c.x_um / 1000.0, c.y_um / 1000.0);
+}
+
+// Every channel whose depth can be trusted: not cut off by the scan edge or a gap.
+CheckResult scan_penetration_depth(const std::vector<Channel>& all, const SpecLimits& limits) {
+  CheckResult result;
+  result.id = "penetration_depth";
+  result.unit = "um";
+  result.lower_limit = limit_if_set(limits.depth_lsl_um);
+  result.upper_limit = limit_if_set(limits.depth_usl_um);
+
+  std::vector<const Channel*> channels;
+  std::vector<double> depths;
+  for (const Channel& c : all)
+    if (!c.partial) {
+      channels.push_back(&c);
+      depths.push_back(c.depth_um);
+    }
+  const Summary s = summarise(depths);
+  result.figures.push_back({"n", double(s.n), "count"});
+  result.figures.push_back({"partial", double(all.size() - s.n), "count"});
+  if (s.n == 0)
+    return error_result(result, text("no complete channel in the scan (%zu detected, all cut by "
+                                     "the edge or a gap): depth cannot be measured",
+                                     all.size()));
+  result.value = s.mean;
+  result.figures.push_back({"mean", s.mean, "um"});
+  result.figures.push_back({"sd", s.sd, "um"});
+  result.figures.push_back({"min", s.min, "um"});
+  result.figures.push_back({"max", s.max, "um"});
+
+  std::size_t outside = 0;
+  for (const Channel* c : channels) {
+    if (result.lower_limit && c->depth_um < *result.lower_limit) {
+      result.findings.push_back({std::nullopt, std::nullopt,
+                                 text("%s: depth %.1f um below LSL %.1f um", channel_at(*c).c_str(),
+                                      c->depth_um, *result.lower_limit)});
+      ++outside;
+    } else if (result.upper_limit && c->depth_um > *result.upper_limit) {
+      result.findings.push_back({std::nullopt, std::nullopt,
+                                 text("%s: depth %.1f um above USL %.1f um", channel_at(*c).c_str(),
+                                      c->depth_um, *result.upper_limit)});
+      ++outside;
+    }
+  }
+
+  const Capability cap = capability(s, result.lower_limit, result.upper_limit);
+  if (cap.cp) result.figures.push_back({"cp", *cap.cp, ""});
+  if (cap.cpk) result.figures.push_back({"cpk", *cap.cpk, ""});
+  const bool limited = result.lower_limit || result.upper_limit;
+  if (limited && s.n < 2)
+    return error_result(result, "one channel only: Cpk needs at least two depths");
+  const bool incapable = cap.cpk && *cap.cpk < limits.depth_min_cpk;
+  if (incapable)
+    result.findings.push_back(
+        {std::nullopt, std::nullopt,
+         text("capability: Cpk %.2f below the required %.2f (mean %.1f um, sd %.1f um)", *cap.cpk,
+              limits.depth_min_cpk, s.mean, s.sd)});
+  result.verdict = (outside > 0 || incapable) ? Verdict::Fail : Verdict::Pass;
+  result.summary = text(
+      "%zu channels: depth %.1f +/- %.1f um (min %.1f, max %.1f)%s; %zu outside limits%s", s.n,
+      s.mean, s.sd, s.min, s.max, (cap.cpk ? text(", Cpk %.2f", *cap.cpk) : std::string()).c_str(),
+      outside, incapable ? "; not capable" : "");
+  return result;
+}
+
+// The window is the whole map (a scan of a rolled patch is all rolled), taken as one pass.
+CheckResult scan_channel_density(const HeightMap& map, const std::vector<Channel>& channels,
+                                 std::size_t readable, const RollerGeometry& geometry,
+                                 const SpecLimits& limits) {
+  CheckResult result;
+  result.id = "channel_density";
+  result.unit = "1/cm2";
+  result.lower_limit = limit_if_set(limits.density_min_per_cm2);
+  result.upper_limit = limit_if_set(limits.density_max_per_cm2);
+  const double area_cm2 = double(readable) * map.pitch_um * map.pitch_um / 1e8;
+  if (!(area_cm2 > 0)) return error_result(result, "no readable pixel in the scan");
+
+  // Centre inside the map's extent, as for a roll: partial channels count too.
+  const double x_lo = map.x_um(0), x_hi = map.x_um(map.rows - 1);
+  const double y_lo = map.y_um(0), y_hi = map.y_um(map.cols - 1);
+  std::size_t count = 0;
+  for (const Channel& c : channels)
+    if (c.x_um >= x_lo && c.x_um <= x_hi && c.y_um >= y_lo && c.y_um <= y_hi) ++count;
+  result.value = double(count) / area_cm2;
+  result.figures.push_back({"channels", double(count), "count"});
+  result.figures.push_back({"area", area_cm2, "cm2"});
+  result.figures.push_back({"passes", 1.0, "count"});
+  result.figures.push_back({"nominal", geometry.nominal_density_per_cm2(), "1/cm2"});
+
+  if (result.lower_limit && result.value < *result.lower_limit)
+    result.findings.push_back(
+        {std::nullopt, std::nullopt,
+         text("density %.2f /cm2 below the minimum %.2f /cm2", result.value, *result.lower_limit)});
+  if (result.upper_limit && result.value > *result.upper_limit)
+    result.findings.push_back(
+        {std::nullopt, std::nullopt,
+         text("density %.2f /cm2 above the maximum %.2f /cm2", result.value, *result.upper_limit)});
+  result.verdict = result.findings.empty() ? Verdict::Pass : Verdict::Fail;
+  result.summary =
+      text("%zu channels on %.2f cm2 of readable scan, taken as one pass: %.2f /cm2 (nominal %.2f)",
+           count, area_cm2, result.value, geometry.nominal_density_per_cm2());
+  return result;
+}
+
+}  // namespace
+
+const std::vector<std::string>& scan_only_check_ids() {
+  static const std::vector<std::string> ids{"penetration_depth", "channel_density"};
+  return ids;
+}
+
+const std::vector<NotApplicable>& scan_only_not_applicable() {
+  static const std::vector<NotApplicable> checks{
+      {"missing_channels",
+       "needs the roller's lattice from a recorded roll to know where "
+       "each needle should have left a channel"},
+      {"force_consistency", "needs the force samples of a recorded roll"},
+      {"depth_uniformity",
+       "needs each channel matched to its needle (drum angle, disc) "
+       "through the lattice of a recorded roll"},
+      {"roll_slip", "needs the X and encoder samples of a recorded roll"},
+  };
+  return checks;
+}
+
+Analysis analyse_scan_only(const HeightMap& map, const RollerGeometry& geometry,
+                           const SpecLimits& limits) {
+  Analysis out;
+  auto detection = detect_channels(map);
+  if (!detection) {
+    for (const std::string& id : scan_only_check_ids()) {
+      CheckResult result;
+      result.id = id;
+      out.checks.push_back(error_result(result, "scan cannot be analysed: " + detection.error()));
+    }
+    return out;
+  }
+  out.channels = std::move(detection->channels);
+  out.checks.push_back(scan_penetration_depth(out.channels, limits));
+  out.checks.push_back(
+      scan_channel_density(map, out.channels, detection->valid_pixels, geometry, limits));
+  return out;
+}
+
+}  // namespace derma::analysis
