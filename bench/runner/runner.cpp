@@ -204,8 +204,17 @@ std::optional<StepFailure> RunSession::do_roll(const suite::RollStep& step) {
 
 std::optional<StepFailure> RunSession::do_scan(const suite::ScanStep& step) {
   ScanRecordBuilder builder(step, identity_.layer_thickness_um);
-  auto outcome =
-      client_->scan(to_request(step), [&](const proto::ScanRows& rows) { builder.add(rows); });
+  const int expected_rows = std::max(1, static_cast<int>(proto::scan_rows(to_request(step))));
+  int next_report_percent = 25;
+  auto outcome = client_->scan(to_request(step), [&](const proto::ScanRows& rows) {
+    builder.add(rows);
+    const int percent = 100 * (rows.row + 1) / expected_rows;
+    if (percent >= next_report_percent && next_report_percent < 100) {
+      progress("  scan: " + std::to_string(next_report_percent) + " % of " +
+               std::to_string(expected_rows) + " rows");
+      next_report_percent += 25;
+    }
+  });
   if (!outcome) return from_rig_error(outcome.error());
   last_scan_ = builder.finish(outcome->done, outcome->frames_lost);
   if (outcome->frames_lost > 0)
