@@ -56,7 +56,8 @@ void CaptureWriter::append(RecordKind kind, std::span<const std::uint8_t> data) 
   put_le<std::uint64_t>(header + 1, now_ns() - start_ns_);
   put_le<std::uint32_t>(header + 9, static_cast<std::uint32_t>(data.size()));
   std::fwrite(header, 1, sizeof header, file_);
-  std::fwrite(data.data(), 1, data.size(), file_);
+  // fwrite's buffer must not be null even for zero bytes (an empty span's data() may be).
+  if (!data.empty()) std::fwrite(data.data(), 1, data.size(), file_);
   bytes_ += sizeof header + data.size();
 }
 
