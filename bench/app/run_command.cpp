@@ -3,8 +3,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 
 #include "bench/app/commands.hpp"
+#include "bench/app/run_recording.hpp"
 #include "bench/report/console_summary.hpp"
 #include "bench/runner/runner.hpp"
 #include "bench/suite/suite.hpp"
@@ -62,12 +64,28 @@ int run_suite_command(const RunCommand& cmd) {
   if (!cmd.quiet)
     options.progress = [](const std::string& line) { std::cerr << line << std::endl; };
 
+  std::optional<RunRecording> recording;
+  if (!cmd.db_path.empty()) {
+    auto started = start_recording(cmd, *loaded, options.operator_name);
+    if (!started) return usage_error(started.error());
+    recording = std::move(*started);
+  }
+
   const runner::RunOutcome outcome = runner::run_suite(*loaded, options);
   std::cout << report::console_summary(outcome.report);
   std::cout << "report: " << cmd.out_dir << "/report.json, " << cmd.out_dir << "/junit.xml, "
             << cmd.out_dir << "/report.html, capture: " << outcome.report.capture_file << "\n";
   if (outcome.exit_code == report::kExitBadInput && !outcome.report.error.empty())
     std::cerr << "bench run: invalid input: " << outcome.report.error << "\n";
+  if (recording) {
+    std::cout << "recorded: run " << recording->run_id << " in " << resolve_db_path(cmd.db_path)
+              << "\n";
+    if (auto recorded = finish_recording(*recording, outcome.report, *loaded); !recorded) {
+      std::cerr << "bench run: results database: " << recorded.error() << "\n";
+      // A pass that left no record is not a pass anyone can trace: a bench error.
+      if (outcome.exit_code == report::kExitPass) return report::kExitRigError;
+    }
+  }
   return outcome.exit_code;
 }
 

@@ -1,0 +1,765 @@
+#include "bench/store/results_db.hpp"
+
+#include <openssl/evp.h>
+#include <sqlite3.h>
+
+#include <cstdio>
+#include <ctime>
+#include <mutex>
+#include <utility>
+
+#include "bench/store/schema.hpp"
+
+namespace derma::store {
+
+// ---------------------------------------------------------------------------------------
+// Run states
+
+const char* to_string(RunState s) {
+  switch (s) {
+    case RunState::Queued:
+      return "queued";
+    case RunState::Running:
+      return "running";
+    case RunState::Passed:
+      return "passed";
+    case RunState::Failed:
+      return "failed";
+    case RunState::Error:
+      return "error";
+    case RunState::Aborted:
+      return "aborted";
+    case RunState::Cancelled:
+      return "cancelled";
+    case RunState::Interrupted:
+      return "interrupted";
+  }
+  return "?";
+}
+
+std::optional<RunState> run_state_from(const std::string& text) {
+  for (RunState s :
+       {RunState::Queued, RunState::Running, RunState::Passed, RunState::Failed, RunState::Error,
+        RunState::Aborted, RunState::Cancelled, RunState::Interrupted})
+    if (text == to_string(s)) return s;
+  return std::nullopt;
+}
+
+bool is_final(RunState s) {
+  return s != RunState::Queued && s != RunState::Running;
+}
+
+namespace {
+
+bool transition_allowed(RunState from, RunState to) {
+  if (from == RunState::Queued) return to == RunState::Running || to == RunState::Cancelled;
+  if (from == RunState::Running) return is_final(to);
+  return false;
+}
+
+RunState state_for(report::RunVerdict v) {
+  switch (v) {
+    case report::RunVerdict::Pass:
+      return RunState::Passed;
+    case report::RunVerdict::Fail:
+      return RunState::Failed;
+    case report::RunVerdict::Error:
+      return RunState::Error;
+    case report::RunVerdict::Aborted:
+      return RunState::Aborted;
+  }
+  return RunState::Error;
+}
+
+std::string now_utc() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// ---------------------------------------------------------------------------------------
+// RAII around the SQLite C API: a prepared statement with typed binds and columns.
+
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) {
+      error_ = sqlite3_errmsg(db);
+      stmt_ = nullptr;
+    }
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  bool ok() const { return stmt_ != nullptr && error_.empty(); }
+  const std::string& error() const { return error_; }
+
+  Statement& bind(const std::string& v) {
+    check(
+        sqlite3_bind_text(stmt_, ++next_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
+    return *this;
+  }
+  Statement& bind(const char* v) { return bind(std::string(v)); }
+  Statement& bind(std::int64_t v) {
+    check(sqlite3_bind_int64(stmt_, ++next_, v));
+    return *this;
+  }
+  Statement& bind(int v) { return bind(static_cast<std::int64_t>(v)); }
+  Statement& bind(double v) {
+    check(sqlite3_bind_double(stmt_, ++next_, v));
+    return *this;
+  }
+  Statement& bind(std::optional<double> v) {
+    if (v) return bind(*v);
+    check(sqlite3_bind_null(stmt_, ++next_));
+    return *this;
+  }
+  Statement& bind(std::optional<int> v) {
+    if (v) return bind(*v);
+    check(sqlite3_bind_null(stmt_, ++next_));
+    return *this;
+  }
+  // Empty text binds NULL: for optional foreign keys.
+  Statement& bind_or_null(const std::string& v) {
+    if (!v.empty()) return bind(v);
+    check(sqlite3_bind_null(stmt_, ++next_));
+    return *this;
+  }
+
+  // True while there is a row; false when done or on error (then error() says why).
+  bool step() {
+    if (!ok()) return false;
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc != SQLITE_DONE) error_ = sqlite3_errmsg(db_);
+    return false;
+  }
+  // Runs a statement that returns no rows.
+  std::expected<void, std::string> run() {
+    step();
+    if (!ok()) return std::unexpected(error_);
+    return {};
+  }
+
+  std::string text(int col) const {
+    const auto* p = sqlite3_column_text(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+  std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+  std::optional<double> real(int col) const {
+    if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::nullopt;
+    return sqlite3_column_double(stmt_, col);
+  }
+
+ private:
+  void check(int rc) {
+    if (rc != SQLITE_OK && error_.empty()) error_ = sqlite3_errmsg(db_);
+  }
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  std::string error_;
+  int next_ = 0;
+};
+
+std::expected<void, std::string> exec(sqlite3* db, const char* sql) {
+  char* message = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+    std::string error = message ? message : sqlite3_errmsg(db);
+    sqlite3_free(message);
+    return std::unexpected(error);
+  }
+  return {};
+}
+
+// A write transaction, rolled back unless committed. IMMEDIATE takes the write lock at
+// once, so two writers wait for each other (busy_timeout) instead of failing to upgrade.
+class WriteTransaction {
+ public:
+  explicit WriteTransaction(sqlite3* db) : db_(db) {
+    auto begun = exec(db, "BEGIN IMMEDIATE");
+    if (!begun) error_ = begun.error();
+  }
+  ~WriteTransaction() {
+    if (error_.empty() && !committed_) (void)exec(db_, "ROLLBACK");
+  }
+  const std::string& error() const { return error_; }
+  std::expected<void, std::string> commit() {
+    auto done = exec(db_, "COMMIT");
+    if (done) committed_ = true;
+    return done;
+  }
+
+ private:
+  sqlite3* db_;
+  std::string error_;
+  bool committed_ = false;
+};
+
+// The audit chain's hash: SHA-256, in lower-case hex, of
+//   prev_hash "\n" then, for seq, at, actor, role, action, subject, origin, detail in that
+//   order: the field's length in bytes (decimal), ":", the field's bytes, "\n".
+// The length prefixes make the serialisation unambiguous whatever the fields contain; seq
+// is part of it, so moving an entry breaks the chain too.
+std::string audit_hash(const AuditEntry& e) {
+  std::string text = e.prev_hash + "\n";
+  for (const std::string& field :
+       {std::to_string(e.seq), e.at, e.actor, e.role, e.action, e.subject, e.origin, e.detail}) {
+    text += std::to_string(field.size());
+    text += ':';
+    text += field;
+    text += '\n';
+  }
+  return sha256_hex(text);
+}
+
+constexpr const char* kRunColumns =
+    "id, state, suite_file, suite_name, spec_model, COALESCE(spec_sha256, ''), roller_serial, "
+    "requester, operator, rig_address, rig_serial, firmware_version, calibration_due, "
+    "software_version, created_at, started_at, finished_at, verdict, exit_code, error, out_dir";
+
+RunRow run_from(const Statement& s) {
+  RunRow r;
+  r.id = s.integer(0);
+  r.state = run_state_from(s.text(1)).value_or(RunState::Error);
+  r.suite_file = s.text(2);
+  r.suite_name = s.text(3);
+  r.spec_model = s.text(4);
+  r.spec_sha256 = s.text(5);
+  r.roller_serial = s.text(6);
+  r.requester = s.text(7);
+  r.operator_name = s.text(8);
+  r.rig_address = s.text(9);
+  r.rig_serial = s.text(10);
+  r.firmware_version = s.text(11);
+  r.calibration_due = s.text(12);
+  r.software_version = s.text(13);
+  r.created_at = s.text(14);
+  r.started_at = s.text(15);
+  r.finished_at = s.text(16);
+  r.verdict = s.text(17);
+  r.exit_code = static_cast<int>(s.integer(18));
+  r.error = s.text(19);
+  r.out_dir = s.text(20);
+  return r;
+}
+
+constexpr const char* kAuditColumns =
+    "seq, at, actor, role, action, subject, origin, detail, prev_hash, hash";
+
+AuditEntry audit_from(const Statement& s) {
+  AuditEntry e;
+  e.seq = s.integer(0);
+  e.at = s.text(1);
+  e.actor = s.text(2);
+  e.role = s.text(3);
+  e.action = s.text(4);
+  e.subject = s.text(5);
+  e.origin = s.text(6);
+  e.detail = s.text(7);
+  e.prev_hash = s.text(8);
+  e.hash = s.text(9);
+  return e;
+}
+
+std::string run_label(std::int64_t id) {
+  return "run " + std::to_string(id);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+// Opening and migrating
+
+struct ResultsDb::Impl {
+  sqlite3* db = nullptr;
+  std::string path;
+  int version = 0;
+  mutable std::mutex mutex;  // one connection, used by one thread at a time
+  ~Impl() { sqlite3_close(db); }
+
+  std::expected<RunState, std::string> state_of(std::int64_t run_id) const {
+    Statement s(db, "SELECT state FROM runs WHERE id = ?");
+    s.bind(run_id);
+    if (!s.step()) {
+      if (!s.ok()) return std::unexpected(s.error());
+      return std::unexpected(run_label(run_id) + ": no such run");
+    }
+    return run_state_from(s.text(0)).value_or(RunState::Error);
+  }
+};
+
+ResultsDb::ResultsDb(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ResultsDb::~ResultsDb() = default;
+
+namespace {
+
+std::expected<int, std::string> migrate(sqlite3* db) {
+  WriteTransaction tx(db);
+  if (!tx.error().empty()) return std::unexpected(tx.error());
+  Statement read(db, "PRAGMA user_version");
+  if (!read.step()) return std::unexpected(read.ok() ? "no user_version" : read.error());
+  const int found = static_cast<int>(read.integer(0));
+  const auto migrations = schema_migrations();
+  const int known = static_cast<int>(migrations.size());
+  if (found > known)
+    return std::unexpected("schema version " + std::to_string(found) +
+                           " is newer than this bench knows (" + std::to_string(known) +
+                           "): it was written by a newer bench; upgrade bench to use it");
+  for (int v = found; v < known; ++v) {
+    if (auto done = exec(db, migrations[static_cast<std::size_t>(v)]); !done)
+      return std::unexpected("migration to schema version " + std::to_string(v + 1) +
+                             " failed: " + done.error());
+  }
+  if (found < known) {
+    // PRAGMA takes no bound parameters; the value is our own integer.
+    const std::string set = "PRAGMA user_version = " + std::to_string(known);
+    if (auto done = exec(db, set.c_str()); !done) return std::unexpected(done.error());
+  }
+  if (auto done = tx.commit(); !done) return std::unexpected(done.error());
+  return known;
+}
+
+}  // namespace
+
+std::expected<std::unique_ptr<ResultsDb>, std::string> ResultsDb::open(const std::string& path) {
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  const auto fail = [&](const std::string& why) {
+    return std::unexpected(path + ": results database: " + why);
+  };
+  if (sqlite3_open_v2(path.c_str(), &impl->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                      nullptr) != SQLITE_OK)
+    return fail(impl->db ? sqlite3_errmsg(impl->db) : "cannot open");
+  sqlite3_extended_result_codes(impl->db, 1);
+  sqlite3_busy_timeout(impl->db, 5000);
+  // journal_mode touches the file first: a file that is not SQLite fails here.
+  for (const char* pragma :
+       {"PRAGMA journal_mode = WAL", "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL"})
+    if (auto done = exec(impl->db, pragma); !done) return fail(done.error());
+  auto version = migrate(impl->db);
+  if (!version) return fail(version.error());
+  impl->version = *version;
+  return std::unique_ptr<ResultsDb>(new ResultsDb(std::move(impl)));
+}
+
+int ResultsDb::schema_version() const {
+  return impl_->version;
+}
+
+// ---------------------------------------------------------------------------------------
+// Runs
+
+std::expected<std::int64_t, std::string> ResultsDb::create_run(const NewRun& run) {
+  std::lock_guard lock(impl_->mutex);
+  Statement s(impl_->db,
+              "INSERT INTO runs (state, suite_file, suite_name, spec_model, roller_serial, "
+              "requester, operator, rig_address, software_version, created_at, out_dir) "
+              "VALUES ('queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  s.bind(run.suite_file)
+      .bind(run.suite_name)
+      .bind(run.spec_model)
+      .bind(run.roller_serial)
+      .bind(run.requester)
+      .bind(run.operator_name)
+      .bind(run.rig_address)
+      .bind(DERMA_VERSION)
+      .bind(now_utc())
+      .bind(run.out_dir);
+  if (auto done = s.run(); !done) return std::unexpected("create run: " + done.error());
+  return sqlite3_last_insert_rowid(impl_->db);
+}
+
+std::expected<void, std::string> ResultsDb::set_state(std::int64_t run_id, RunState state,
+                                                      const std::string& error) {
+  std::lock_guard lock(impl_->mutex);
+  WriteTransaction tx(impl_->db);
+  if (!tx.error().empty()) return std::unexpected(tx.error());
+  auto from = impl_->state_of(run_id);
+  if (!from) return std::unexpected(from.error());
+  if (!transition_allowed(*from, state))
+    return std::unexpected(run_label(run_id) + ": cannot go from " + to_string(*from) + " to " +
+                           to_string(state));
+  const std::string now = now_utc();
+  Statement s(impl_->db,
+              "UPDATE runs SET state = ?, "
+              "started_at = CASE WHEN ? AND started_at = '' THEN ? ELSE started_at END, "
+              "finished_at = CASE WHEN ? THEN ? ELSE finished_at END, "
+              "error = CASE WHEN ? <> '' THEN ? ELSE error END "
+              "WHERE id = ?");
+  s.bind(to_string(state))
+      .bind(state == RunState::Running ? 1 : 0)
+      .bind(now)
+      .bind(is_final(state) ? 1 : 0)
+      .bind(now)
+      .bind(error)
+      .bind(error)
+      .bind(run_id);
+  if (auto done = s.run(); !done) return std::unexpected(done.error());
+  return tx.commit();
+}
+
+namespace {
+
+std::expected<void, std::string> store_checks(sqlite3* db, std::int64_t run_id,
+                                              const report::RunReport& report) {
+  for (const report::RollAnalysis& roll : report.rolls) {
+    for (const analysis::CheckResult& c : roll.analysis.checks) {
+      Statement check(db,
+                      "INSERT INTO checks (run_id, roll, check_id, verdict, value, unit, "
+                      "lower_limit, upper_limit, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      check.bind(run_id)
+          .bind(roll.roll_index)
+          .bind(c.id)
+          .bind(analysis::to_string(c.verdict))
+          .bind(c.value)
+          .bind(c.unit)
+          .bind(c.lower_limit)
+          .bind(c.upper_limit)
+          .bind(c.summary);
+      if (auto done = check.run(); !done) return done;
+
+      const char* sql =
+          "INSERT INTO measurements (run_id, roll, check_id, name, value, unit, disc, needle, n) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      for (const auto& f : c.figures) {
+        Statement m(db, sql);
+        m.bind(run_id)
+            .bind(roll.roll_index)
+            .bind(c.id)
+            .bind(f.name)
+            .bind(f.value)
+            .bind(f.unit)
+            .bind(std::optional<int>())
+            .bind(std::optional<int>())
+            .bind(std::optional<int>());
+        if (auto done = m.run(); !done) return done;
+      }
+      for (const auto& g : c.per_needle) {
+        Statement m(db, sql);
+        m.bind(run_id)
+            .bind(roll.roll_index)
+            .bind(c.id)
+            .bind("needle_mean_depth")
+            .bind(g.mean)
+            .bind(c.unit)
+            .bind(std::optional<int>(g.disc))
+            .bind(g.index)
+            .bind(static_cast<std::int64_t>(g.n));
+        if (auto done = m.run(); !done) return done;
+      }
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+std::expected<void, std::string> ResultsDb::record_report(std::int64_t run_id,
+                                                          const report::RunReport& report,
+                                                          const std::string& spec_text) {
+  std::lock_guard lock(impl_->mutex);
+  sqlite3* db = impl_->db;
+  WriteTransaction tx(db);
+  if (!tx.error().empty()) return std::unexpected(tx.error());
+  auto from = impl_->state_of(run_id);
+  if (!from) return std::unexpected(from.error());
+  RunState to = state_for(report.verdict);
+  if (*from == RunState::Cancelled && report.verdict == report::RunVerdict::Aborted)
+    to = RunState::Cancelled;
+  else if (*from != RunState::Running)
+    return std::unexpected(run_label(run_id) + ": cannot record a report: the run is " +
+                           to_string(*from) + ", not running");
+  const auto failed = [&](const std::string& what) {
+    return std::unexpected(run_label(run_id) + ": recording the report: " + what);
+  };
+  const std::string now = now_utc();
+
+  std::string spec_sha;
+  if (!spec_text.empty()) {
+    spec_sha = sha256_hex(spec_text);
+    Statement s(db, "INSERT OR IGNORE INTO specs (sha256, model, text) VALUES (?, ?, ?)");
+    s.bind(spec_sha).bind(report.spec_model).bind(spec_text);
+    if (auto done = s.run(); !done) return failed(done.error());
+  }
+  if (!report.roller_serial.empty()) {
+    Statement s(db, "INSERT OR IGNORE INTO rollers (serial, model, first_seen) VALUES (?, ?, ?)");
+    s.bind(report.roller_serial).bind(report.roller_model).bind(now);
+    if (auto done = s.run(); !done) return failed(done.error());
+  }
+  if (!report.rig.rig_serial.empty()) {
+    Statement s(db,
+                "INSERT INTO rigs (serial, firmware_version, calibration_date, calibration_due, "
+                "last_seen) VALUES (?, ?, ?, ?, ?) ON CONFLICT(serial) DO UPDATE SET "
+                "firmware_version = excluded.firmware_version, "
+                "calibration_date = excluded.calibration_date, "
+                "calibration_due = excluded.calibration_due, last_seen = excluded.last_seen");
+    s.bind(report.rig.rig_serial)
+        .bind(report.rig.firmware_version)
+        .bind(report.rig.calibration_date)
+        .bind(report.rig.calibration_due)
+        .bind(now);
+    if (auto done = s.run(); !done) return failed(done.error());
+  }
+
+  // What the report knows wins over what was known at submission; empty fields keep it.
+  Statement run(db,
+                "UPDATE runs SET state = ?, verdict = ?, exit_code = ?, "
+                "error = CASE WHEN ? <> '' THEN ? ELSE error END, spec_sha256 = ?, "
+                "suite_name = COALESCE(NULLIF(?, ''), suite_name), "
+                "suite_file = CASE WHEN suite_file = '' THEN ? ELSE suite_file END, "
+                "spec_model = COALESCE(NULLIF(?, ''), spec_model), "
+                "roller_serial = COALESCE(NULLIF(?, ''), roller_serial), "
+                "operator = COALESCE(NULLIF(?, ''), operator), "
+                "rig_serial = ?, firmware_version = ?, calibration_due = ?, "
+                "software_version = COALESCE(NULLIF(?, ''), software_version), "
+                "started_at = CASE WHEN started_at = '' THEN ? ELSE started_at END, "
+                "finished_at = COALESCE(NULLIF(?, ''), ?) "
+                "WHERE id = ?");
+  run.bind(to_string(to))
+      .bind(report::to_string(report.verdict))
+      .bind(report::exit_code_for(report.verdict))
+      .bind(report.error)
+      .bind(report.error)
+      .bind_or_null(spec_sha)
+      .bind(report.suite_name)
+      .bind(report.suite_file)
+      .bind(report.spec_model)
+      .bind(report.roller_serial)
+      .bind(report.operator_name)
+      .bind(report.rig.rig_serial)
+      .bind(report.rig.firmware_version)
+      .bind(report.rig.calibration_due)
+      .bind(report.software_version)
+      .bind(report.started_at)
+      .bind(report.finished_at)
+      .bind(now)
+      .bind(run_id);
+  if (auto done = run.run(); !done) return failed(done.error());
+
+  for (const char* sql :
+       {"DELETE FROM measurements WHERE run_id = ?", "DELETE FROM checks WHERE run_id = ?"}) {
+    Statement s(db, sql);
+    s.bind(run_id);
+    if (auto done = s.run(); !done) return failed(done.error());
+  }
+  if (auto done = store_checks(db, run_id, report); !done) return failed(done.error());
+  if (auto done = tx.commit(); !done) return failed(done.error());
+  return {};
+}
+
+std::expected<std::vector<RunRow>, std::string> ResultsDb::list_runs(const RunFilter& f) const {
+  std::lock_guard lock(impl_->mutex);
+  // Only fixed SQL fragments are joined; every value is bound.
+  std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE 1";
+  if (f.state) sql += " AND state = ?";
+  if (f.roller_serial) sql += " AND roller_serial = ?";
+  if (f.spec_model) sql += " AND spec_model = ?";
+  sql += " ORDER BY id DESC LIMIT ?";
+  Statement s(impl_->db, sql.c_str());
+  if (f.state) s.bind(to_string(*f.state));
+  if (f.roller_serial) s.bind(*f.roller_serial);
+  if (f.spec_model) s.bind(*f.spec_model);
+  s.bind(f.limit > 0 ? f.limit : -1);
+  std::vector<RunRow> rows;
+  while (s.step()) rows.push_back(run_from(s));
+  if (!s.ok()) return std::unexpected("list runs: " + s.error());
+  return rows;
+}
+
+std::expected<std::optional<RunRow>, std::string> ResultsDb::get_run(std::int64_t run_id) const {
+  std::lock_guard lock(impl_->mutex);
+  const std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?";
+  Statement s(impl_->db, sql.c_str());
+  s.bind(run_id);
+  if (s.step()) return std::optional<RunRow>(run_from(s));
+  if (!s.ok()) return std::unexpected(run_label(run_id) + ": " + s.error());
+  return std::optional<RunRow>();
+}
+
+std::expected<std::vector<CheckRow>, std::string> ResultsDb::checks_of(std::int64_t run_id) const {
+  std::lock_guard lock(impl_->mutex);
+  Statement s(impl_->db,
+              "SELECT run_id, roll, check_id, verdict, value, unit, lower_limit, upper_limit, "
+              "summary FROM checks WHERE run_id = ? ORDER BY roll, rowid");
+  s.bind(run_id);
+  std::vector<CheckRow> rows;
+  while (s.step()) {
+    CheckRow c;
+    c.run_id = s.integer(0);
+    c.roll = static_cast<int>(s.integer(1));
+    c.id = s.text(2);
+    c.verdict = s.text(3);
+    c.value = s.real(4);
+    c.unit = s.text(5);
+    c.lower_limit = s.real(6);
+    c.upper_limit = s.real(7);
+    c.summary = s.text(8);
+    rows.push_back(std::move(c));
+  }
+  if (!s.ok()) return std::unexpected(run_label(run_id) + ": checks: " + s.error());
+  return rows;
+}
+
+std::expected<int, std::string> ResultsDb::mark_interrupted_runs() {
+  std::lock_guard lock(impl_->mutex);
+  Statement s(impl_->db,
+              "UPDATE runs SET state = 'interrupted', finished_at = ?, "
+              "error = 'the process running it ended before the run finished' "
+              "WHERE state = 'running'");
+  s.bind(now_utc());
+  if (auto done = s.run(); !done)
+    return std::unexpected("marking interrupted runs: " + done.error());
+  return sqlite3_changes(impl_->db);
+}
+
+// ---------------------------------------------------------------------------------------
+// Audit log
+
+std::expected<AuditEntry, std::string> ResultsDb::append_audit(
+    const std::string& actor, const std::string& role, const std::string& action,
+    const std::string& subject, const std::string& origin, const std::string& detail_json) {
+  std::lock_guard lock(impl_->mutex);
+  sqlite3* db = impl_->db;
+  const auto failed = [&](const std::string& why) {
+    return std::unexpected("audit log: appending " + action + ": " + why);
+  };
+  WriteTransaction tx(db);
+  if (!tx.error().empty()) return failed(tx.error());
+  AuditEntry e;
+  {
+    // The head, read inside the write transaction: another writer cannot slip in between.
+    Statement head(db, "SELECT seq, hash FROM audit_head WHERE id = 1");
+    if (!head.step()) return failed(head.ok() ? "audit_head is empty" : head.error());
+    e.seq = head.integer(0) + 1;
+    e.prev_hash = head.text(1);
+  }
+  e.at = now_utc();
+  e.actor = actor;
+  e.role = role;
+  e.action = action;
+  e.subject = subject;
+  e.origin = origin;
+  e.detail = detail_json.empty() ? "{}" : detail_json;
+  e.hash = audit_hash(e);
+  Statement insert(db,
+                   "INSERT INTO audit_log (seq, at, actor, role, action, subject, origin, "
+                   "detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  insert.bind(e.seq)
+      .bind(e.at)
+      .bind(e.actor)
+      .bind(e.role)
+      .bind(e.action)
+      .bind(e.subject)
+      .bind(e.origin)
+      .bind(e.detail)
+      .bind(e.prev_hash)
+      .bind(e.hash);
+  if (auto done = insert.run(); !done) return failed(done.error());
+  Statement head(db, "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1");
+  head.bind(e.seq).bind(e.hash);
+  if (auto done = head.run(); !done) return failed(done.error());
+  if (auto done = tx.commit(); !done) return failed(done.error());
+  return e;
+}
+
+std::expected<std::vector<AuditEntry>, std::string> ResultsDb::audit_log(int limit) const {
+  std::lock_guard lock(impl_->mutex);
+  // The newest `limit` entries, oldest first.
+  const std::string sql = std::string("SELECT * FROM (SELECT ") + kAuditColumns +
+                          " FROM audit_log ORDER BY seq DESC LIMIT ?) ORDER BY seq";
+  Statement s(impl_->db, sql.c_str());
+  s.bind(limit > 0 ? limit : -1);
+  std::vector<AuditEntry> entries;
+  while (s.step()) entries.push_back(audit_from(s));
+  if (!s.ok()) return std::unexpected("audit log: " + s.error());
+  return entries;
+}
+
+AuditVerification ResultsDb::verify_audit() const {
+  std::lock_guard lock(impl_->mutex);
+  AuditVerification result;
+  // One read transaction, so a concurrent append cannot make the head and the log disagree.
+  if (auto begun = exec(impl_->db, "BEGIN"); !begun) {
+    result.problem = "cannot read the audit log: " + begun.error();
+    return result;
+  }
+  struct EndRead {
+    sqlite3* db;
+    ~EndRead() { (void)exec(db, "COMMIT"); }
+  } end_read{impl_->db};
+
+  const std::string sql = std::string("SELECT ") + kAuditColumns + " FROM audit_log ORDER BY seq";
+  Statement s(impl_->db, sql.c_str());
+  std::int64_t last_seq = 0;
+  std::string last_hash;
+  while (s.step()) {
+    const AuditEntry e = audit_from(s);
+    ++result.entries;
+    const std::string name = "entry " + std::to_string(e.seq);
+    if (e.seq != last_seq + 1) {
+      result.problem = "entry " + std::to_string(last_seq + 1) +
+                       " is missing: the log goes from entry " + std::to_string(last_seq) +
+                       " to entry " + std::to_string(e.seq) + " (deleted or renumbered)";
+      return result;
+    }
+    if (e.prev_hash != last_hash) {
+      result.problem = name + ": chain broken: its prev_hash is not the hash of entry " +
+                       std::to_string(last_seq) + " (entries removed, reordered or altered)";
+      return result;
+    }
+    if (audit_hash(e) != e.hash) {
+      result.problem = name + " (" + e.action + ", " + e.subject +
+                       "): hash mismatch: its contents were altered after it was written";
+      return result;
+    }
+    last_seq = e.seq;
+    last_hash = e.hash;
+  }
+  if (!s.ok()) {
+    result.problem = "cannot read the audit log: " + s.error();
+    return result;
+  }
+  Statement head(impl_->db, "SELECT seq, hash FROM audit_head WHERE id = 1");
+  if (!head.step()) {
+    result.problem = "the audit head is missing: " + (head.ok() ? "no row" : head.error());
+    return result;
+  }
+  const std::int64_t head_seq = head.integer(0);
+  if (head_seq > last_seq)
+    result.problem = "entry " + std::to_string(last_seq + 1) +
+                     " is missing: the log ends at entry " + std::to_string(last_seq) +
+                     " but entry " + std::to_string(head_seq) +
+                     " was the last one written (entries deleted from the end)";
+  else if (head_seq < last_seq)
+    result.problem = "entry " + std::to_string(head_seq + 1) +
+                     " was not written by bench: the last entry appended was entry " +
+                     std::to_string(head_seq);
+  else if (head.text(1) != last_hash)
+    result.problem = "entry " + std::to_string(last_seq) +
+                     ": its hash differs from the one recorded when it was appended";
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------
+
+std::string sha256_hex(const std::string& bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), digest, &size, EVP_sha256(), nullptr) != 1) return {};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(size * 2);
+  for (unsigned int i = 0; i < size; ++i) {
+    hex += kHex[digest[i] >> 4];
+    hex += kHex[digest[i] & 0x0f];
+  }
+  return hex;
+}
+
+}  // namespace derma::store

@@ -1,0 +1,124 @@
+// The results database: every run the bench made, its checks and measurements, the rollers,
+// specs (by content hash), rig identity, operator and software version, plus the
+// append-only, hash-chained audit log of every state change. SQLite by default (one file,
+// WAL mode), schema versioned with migrations applied at open.
+//
+// Thread-safety: one ResultsDb per process, internally serialised (a mutex around the
+// connection); readers in other processes (bench history) may open the same file.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bench/report/run_report.hpp"
+
+namespace derma::store {
+
+// Life of a run (the daemon's queue and `bench run --db` both use it):
+//   queued -> running -> passed | failed | error | aborted
+//   queued -> cancelled;  running -> cancelled (cancel during a step: the rig is made safe)
+//   running -> interrupted (the process died mid-run; marked at the next start)
+enum class RunState { Queued, Running, Passed, Failed, Error, Aborted, Cancelled, Interrupted };
+const char* to_string(RunState);
+std::optional<RunState> run_state_from(const std::string&);
+bool is_final(RunState);
+
+struct NewRun {
+  std::string suite_file;
+  std::string suite_name;
+  std::string spec_model;
+  std::string roller_serial;
+  std::string requester;  // who asked (token name, CI job, user)
+  std::string rig_address;
+  std::string out_dir;        // where report.json, junit.xml, report.html, capture.drcap go
+  std::string operator_name;  // who is at the rig, if known now (record_report fills it too)
+};
+
+struct RunRow {
+  std::int64_t id = 0;
+  RunState state = RunState::Queued;
+  std::string suite_file, suite_name, spec_model, spec_sha256;
+  std::string roller_serial, requester, operator_name;
+  std::string rig_address, rig_serial, firmware_version, calibration_due;
+  std::string software_version;
+  std::string created_at, started_at, finished_at;  // ISO 8601 UTC; empty until known
+  std::string verdict;                              // pass, fail, error, aborted; empty until final
+  int exit_code = -1;
+  std::string error;
+  std::string out_dir;
+};
+
+struct CheckRow {
+  std::int64_t run_id = 0;
+  int roll = 0;
+  std::string id, verdict, unit, summary;
+  std::optional<double> value, lower_limit, upper_limit;
+};
+
+struct RunFilter {
+  std::optional<RunState> state;
+  std::optional<std::string> roller_serial;
+  std::optional<std::string> spec_model;
+  int limit = 50;  // newest first
+};
+
+struct AuditEntry {
+  std::int64_t seq = 0;
+  std::string at;         // ISO 8601 UTC
+  std::string actor;      // token name or user
+  std::string role;       // operator, engineer, ci, system
+  std::string action;     // run.submit, run.cancel, run.start, run.finish, ...
+  std::string subject;    // e.g. "run 42"
+  std::string origin;     // remote address, "cli", "daemon"
+  std::string detail;     // JSON text
+  std::string prev_hash;  // hex SHA-256 of the previous entry ("" for the first)
+  std::string hash;       // hex SHA-256 over prev_hash and this entry's fields
+};
+
+struct AuditVerification {
+  std::int64_t entries = 0;
+  std::optional<std::string> problem;  // first broken link: "entry 17: hash mismatch ..."
+};
+
+class ResultsDb {
+ public:
+  static std::expected<std::unique_ptr<ResultsDb>, std::string> open(const std::string& path);
+  ~ResultsDb();
+
+  int schema_version() const;
+
+  std::expected<std::int64_t, std::string> create_run(const NewRun&);
+  std::expected<void, std::string> set_state(std::int64_t run_id, RunState state,
+                                             const std::string& error = "");
+  // Final record of a run: verdict, checks, measurements, roller, spec (text + SHA-256),
+  // rig identity; state from the verdict. One transaction: all or nothing.
+  // The run must be running; or cancelled with an aborted report (cancelled while running:
+  // the state stays cancelled, the record is filled in).
+  std::expected<void, std::string> record_report(std::int64_t run_id,
+                                                 const report::RunReport& report,
+                                                 const std::string& spec_text);
+  std::expected<std::vector<RunRow>, std::string> list_runs(const RunFilter&) const;
+  std::expected<std::optional<RunRow>, std::string> get_run(std::int64_t run_id) const;
+  std::expected<std::vector<CheckRow>, std::string> checks_of(std::int64_t run_id) const;
+  // At start-up: runs left `running` by a process that died become `interrupted`.
+  std::expected<int, std::string> mark_interrupted_runs();
+
+  std::expected<AuditEntry, std::string> append_audit(
+      const std::string& actor, const std::string& role, const std::string& action,
+      const std::string& subject, const std::string& origin, const std::string& detail_json);
+  std::expected<std::vector<AuditEntry>, std::string> audit_log(int limit = 1000) const;
+  AuditVerification verify_audit() const;
+
+ private:
+  struct Impl;
+  explicit ResultsDb(std::unique_ptr<Impl>);
+  std::unique_ptr<Impl> impl_;
+};
+
+std::string sha256_hex(const std::string& bytes);
+
+}  // namespace derma::store

@@ -1,0 +1,119 @@
+#include "bench/store/schema.hpp"
+
+namespace derma::store {
+
+namespace {
+
+// Version 1: runs and what they measured, the rollers, specs and rigs they involved, and the
+// audit log. Times are ISO 8601 UTC text. The audit log is append-only: triggers refuse
+// UPDATE and DELETE, and its hash chain (results_db.cpp, audit_hash) shows any change made
+// by someone who removed the triggers. audit_head records the last entry appended, so a
+// removed tail shows too.
+constexpr const char* kVersion1 = R"sql(
+CREATE TABLE rollers (
+  serial     TEXT PRIMARY KEY,
+  model      TEXT NOT NULL DEFAULT '',
+  first_seen TEXT NOT NULL
+);
+CREATE TABLE specs (
+  sha256 TEXT PRIMARY KEY,
+  model  TEXT NOT NULL,
+  text   TEXT NOT NULL
+);
+CREATE TABLE rigs (
+  serial           TEXT PRIMARY KEY,
+  firmware_version TEXT NOT NULL DEFAULT '',
+  calibration_date TEXT NOT NULL DEFAULT '',
+  calibration_due  TEXT NOT NULL DEFAULT '',
+  last_seen        TEXT NOT NULL
+);
+CREATE TABLE runs (
+  id               INTEGER PRIMARY KEY AUTOINCREMENT,
+  state            TEXT NOT NULL CHECK (state IN ('queued', 'running', 'passed', 'failed',
+                                  'error', 'aborted', 'cancelled', 'interrupted')),
+  suite_file       TEXT NOT NULL DEFAULT '',
+  suite_name       TEXT NOT NULL DEFAULT '',
+  spec_model       TEXT NOT NULL DEFAULT '',
+  spec_sha256      TEXT REFERENCES specs(sha256),
+  roller_serial    TEXT NOT NULL DEFAULT '',
+  requester        TEXT NOT NULL DEFAULT '',
+  operator         TEXT NOT NULL DEFAULT '',
+  rig_address      TEXT NOT NULL DEFAULT '',
+  rig_serial       TEXT NOT NULL DEFAULT '',
+  firmware_version TEXT NOT NULL DEFAULT '',
+  calibration_due  TEXT NOT NULL DEFAULT '',
+  software_version TEXT NOT NULL DEFAULT '',
+  created_at       TEXT NOT NULL,
+  started_at       TEXT NOT NULL DEFAULT '',
+  finished_at      TEXT NOT NULL DEFAULT '',
+  verdict          TEXT NOT NULL DEFAULT '',
+  exit_code        INTEGER NOT NULL DEFAULT -1,
+  error            TEXT NOT NULL DEFAULT '',
+  out_dir          TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX runs_by_state ON runs(state);
+CREATE INDEX runs_by_roller ON runs(roller_serial);
+CREATE INDEX runs_by_spec ON runs(spec_model);
+CREATE TABLE checks (
+  run_id      INTEGER NOT NULL REFERENCES runs(id),
+  roll        INTEGER NOT NULL,
+  check_id    TEXT NOT NULL,
+  verdict     TEXT NOT NULL,
+  value       REAL,
+  unit        TEXT NOT NULL DEFAULT '',
+  lower_limit REAL,
+  upper_limit REAL,
+  summary     TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX checks_by_run ON checks(run_id);
+-- The checks' secondary figures (disc and needle NULL) and the mean channel depth of every
+-- needle (name 'needle_mean_depth', n channels).
+CREATE TABLE measurements (
+  run_id   INTEGER NOT NULL REFERENCES runs(id),
+  roll     INTEGER NOT NULL,
+  check_id TEXT NOT NULL,
+  name     TEXT NOT NULL,
+  value    REAL NOT NULL,
+  unit     TEXT NOT NULL DEFAULT '',
+  disc     INTEGER,
+  needle   INTEGER,
+  n        INTEGER
+);
+CREATE INDEX measurements_by_run ON measurements(run_id);
+CREATE TABLE audit_log (
+  seq       INTEGER PRIMARY KEY,
+  at        TEXT NOT NULL,
+  actor     TEXT NOT NULL,
+  role      TEXT NOT NULL,
+  action    TEXT NOT NULL,
+  subject   TEXT NOT NULL,
+  origin    TEXT NOT NULL,
+  detail    TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash      TEXT NOT NULL
+);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN
+  SELECT RAISE(ABORT, 'audit_log is append-only: entries cannot be changed');
+END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN
+  SELECT RAISE(ABORT, 'audit_log is append-only: entries cannot be deleted');
+END;
+CREATE TABLE audit_head (
+  id   INTEGER PRIMARY KEY CHECK (id = 1),
+  seq  INTEGER NOT NULL,
+  hash TEXT NOT NULL
+);
+INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '');
+)sql";
+
+constexpr const char* kMigrations[] = {kVersion1};
+
+}  // namespace
+
+std::span<const char* const> schema_migrations() {
+  return kMigrations;
+}
+
+}  // namespace derma::store
