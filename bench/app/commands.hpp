@@ -16,6 +16,7 @@ struct RunCommand {
   std::string spec_override;
   std::string operator_name;
   std::string faults;
+  std::string db_path;  // record the run in this results database (empty: don't)
   bool realtime = false;
   bool quiet = false;
 };
@@ -62,9 +63,68 @@ struct MsaCommand {
 };
 int msa_command(const MsaCommand&);
 
+// The daemon: one rig, many clients, over HTTP/JSON (bench/api, docs/api.md).
+struct ServeCommand {
+  std::string listen = "127.0.0.1:8735";
+  std::string rig;
+  std::string token_file;
+  std::string data_dir = "bench-data";
+  std::string db_file;  // default DATA/dermabench.db
+  std::string suites_dir = "fixtures/suites";
+  std::string rollers_dir = "fixtures/rollers";
+  std::size_t body_limit_bytes = 1 << 20;
+  bool realtime = false;
+};
+int serve_command(const ServeCommand&);
+
 struct PortsCommand {
   bool json = false;
 };
 int list_ports_command(const PortsCommand&);
+
+// Submits a suite to a bench server (`bench serve`) and waits for the runs
+// (bench/client/submit.hpp).
+struct SubmitCommand {
+  std::string suite;  // name/relative path under the server's suites directory
+  std::string server;
+  std::vector<std::string> roller_serials;
+  std::string token_file;
+  std::string token;
+  std::string requester;
+  std::string out_dir;
+  double timeout_s = std::numeric_limits<double>::infinity();
+  bool quiet = false;
+};
+int submit_command(const SubmitCommand&);
+
+// Views of the results database (bench/store/results_db.hpp). db_path empty: $DERMABENCH_DB,
+// else ./dermabench.db.
+std::string resolve_db_path(const std::string& given);
+
+struct HistoryCommand {
+  std::string db_path;
+  std::string state;
+  std::string roller_serial;
+  std::string spec_model;
+  int limit = 50;
+  bool json = false;
+};
+int history_command(const HistoryCommand&);
+
+struct ShowCommand {
+  std::string db_path;
+  long long run_id = 0;
+  bool json = false;
+};
+int show_command(const ShowCommand&);
+
+// bench audit verify: 0 intact, 1 tampered (the first broken entry named), 2 no database.
+struct AuditCommand {
+  std::string db_path;
+  int limit = 1000;
+  bool json = false;
+};
+int audit_verify_command(const AuditCommand&);
+int audit_log_command(const AuditCommand&);
 
 }  // namespace derma::app

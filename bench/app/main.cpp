@@ -2,7 +2,10 @@
 //   bench run SUITE --rig sim|DEVICE [--roller FILE | --serial SN] --out DIR
 //   bench analyze CAPTURE --out DIR [--spec SPEC]
 //   bench ports [--json]
+//   bench history [--db FILE] [--state S] [--roller SN] [--spec MODEL] [--json]
+//   bench show RUN [--db FILE] [--json];  bench audit verify|log [--db FILE]
 //   bench analyze-scan FILE --spec SPEC --out DIR [--format x3p|csv] [--pitch-um P ...]
+//   bench submit SUITE --server URL --roller SN [--roller SN ...] --token-file F --out DIR
 // Exit codes (DESIGN section 6): 0 pass, 1 roller failed a check, 2 bad input or usage,
 // 3 rig or link error, 4 aborted.
 #include <spdlog/spdlog.h>
@@ -40,6 +43,8 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--faults", run.faults,
                       "faults for the virtual rig to inject (rigsim --faults)");
   run_cmd->add_flag("--quiet", run.quiet, "print only the summary");
+  run_cmd->add_option("--db", run.db_path,
+                      "record the run in this results database (see bench history)");
 
   app::AnalyzeCommand analyze;
   CLI::App* analyze_cmd =
@@ -93,10 +98,82 @@ int main(int argc, char** argv) {
   msa_cmd->add_flag("--realtime", msa.realtime, "run the virtual rig in real time");
   msa_cmd->add_flag("--quiet", msa.quiet, "print only the summary");
 
+  app::ServeCommand serve;
+  CLI::App* serve_cmd = app.add_subcommand(
+      "serve", "the bench daemon: one rig, a queue of runs, HTTP/JSON API for CI (docs/api.md)");
+  serve_cmd->add_option("--rig", serve.rig, "sim (the virtual rig), a device path, or usb:SERIAL")
+      ->required();
+  serve_cmd->add_option("--listen", serve.listen, "HOST:PORT (port 0: any free port)")
+      ->capture_default_str();
+  serve_cmd->add_option("--token-file", serve.token_file,
+                        "API tokens (YAML); required to listen beyond loopback");
+  serve_cmd->add_option("--data", serve.data_dir, "directory for runs/<id>/ and the database")
+      ->capture_default_str();
+  serve_cmd->add_option("--db", serve.db_file, "results database (default DATA/dermabench.db)");
+  serve_cmd->add_option("--suites", serve.suites_dir, "directory submitted suite names resolve in")
+      ->capture_default_str();
+  serve_cmd->add_option("--rollers", serve.rollers_dir, "--rig sim: roller files, found by serial")
+      ->capture_default_str();
+  serve_cmd->add_option("--body-limit", serve.body_limit_bytes, "largest request body, bytes")
+      ->capture_default_str();
+  serve_cmd->add_flag("--realtime", serve.realtime, "run the virtual rig in real time");
+
   app::PortsCommand ports;
   CLI::App* ports_cmd =
       app.add_subcommand("ports", "list the serial ports with their USB identity");
   ports_cmd->add_flag("--json", ports.json, "machine-readable output");
+
+  app::SubmitCommand submit;
+  CLI::App* submit_cmd = app.add_subcommand(
+      "submit", "run a suite on a bench server (bench serve) and wait for the verdicts (CI)");
+  submit_cmd->add_option("suite", submit.suite, "suite name under the server's suites directory")
+      ->required();
+  submit_cmd->add_option("--server", submit.server, "http://HOST:PORT[/PREFIX] of the server")
+      ->required()
+      ->envname("BENCH_SERVER");
+  submit_cmd->add_option("--roller", submit.roller_serials, "roller serial (repeat for several)")
+      ->required();
+  submit_cmd->add_option("--token-file", submit.token_file, "file holding the API token");
+  submit_cmd->add_option("--token", submit.token, "API token (prefer --token-file)")
+      ->envname("BENCH_TOKEN");
+  submit_cmd->add_option("--requester", submit.requester, "who asks, e.g. the CI job");
+  submit_cmd
+      ->add_option("--out", submit.out_dir,
+                   "directory for report.json, junit.xml, report.html, capture.drcap "
+                   "(DIR/SERIAL/ each with several rollers)")
+      ->required();
+  submit_cmd->add_option("--timeout", submit.timeout_s,
+                         "seconds to wait for every run; then cancel them and exit 4");
+  submit_cmd->add_flag("--quiet", submit.quiet, "print only the summary");
+
+  // Views of the results database (default: $DERMABENCH_DB, else ./dermabench.db).
+  app::HistoryCommand history;
+  CLI::App* history_cmd = app.add_subcommand("history", "list the recorded runs, newest first");
+  history_cmd->add_option("--db", history.db_path, "results database");
+  history_cmd->add_option("--state", history.state, "only runs in this state (passed, ...)");
+  history_cmd->add_option("--roller", history.roller_serial, "only runs of this roller serial");
+  history_cmd->add_option("--spec", history.spec_model, "only runs against this spec model");
+  history_cmd->add_option("--limit", history.limit, "at most this many runs")
+      ->capture_default_str();
+  history_cmd->add_flag("--json", history.json, "machine-readable output");
+
+  app::ShowCommand show;
+  CLI::App* show_cmd = app.add_subcommand("show", "one recorded run and its checks");
+  show_cmd->add_option("run", show.run_id, "run id (bench history lists them)")->required();
+  show_cmd->add_option("--db", show.db_path, "results database");
+  show_cmd->add_flag("--json", show.json, "machine-readable output");
+
+  app::AuditCommand audit;
+  CLI::App* audit_cmd = app.add_subcommand("audit", "the results database's audit log");
+  audit_cmd->require_subcommand(1);
+  CLI::App* audit_verify_cmd =
+      audit_cmd->add_subcommand("verify", "check the hash chain: exit 0 intact, 1 tampered");
+  audit_verify_cmd->add_option("--db", audit.db_path, "results database");
+  CLI::App* audit_log_cmd = audit_cmd->add_subcommand("log", "print the audit log, oldest first");
+  audit_log_cmd->add_option("--db", audit.db_path, "results database");
+  audit_log_cmd->add_option("--limit", audit.limit, "the newest this many entries")
+      ->capture_default_str();
+  audit_log_cmd->add_flag("--json", audit.json, "machine-readable output");
 
   try {
     app.parse(argc, argv);
@@ -111,5 +188,11 @@ int main(int argc, char** argv) {
   if (analyze_cmd->parsed()) return app::analyze_capture_command(analyze);
   if (scan_cmd->parsed()) return app::analyze_scan_command(scan);
   if (msa_cmd->parsed()) return app::msa_command(msa);
+  if (serve_cmd->parsed()) return app::serve_command(serve);
+  if (submit_cmd->parsed()) return app::submit_command(submit);
+  if (history_cmd->parsed()) return app::history_command(history);
+  if (show_cmd->parsed()) return app::show_command(show);
+  if (audit_verify_cmd->parsed()) return app::audit_verify_command(audit);
+  if (audit_log_cmd->parsed()) return app::audit_log_command(audit);
   return report::kExitBadInput;
 }

@@ -1,0 +1,630 @@
+#include "bench/api/daemon.hpp"
+
+#include <spdlog/spdlog.h>
+#include <yaml-cpp/yaml.h>
+
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "bench/api/routes.hpp"
+#include "bench/runner/runner.hpp"
+#include "bench/suite/suite.hpp"
+
+namespace derma::api {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+HttpResponse json_response(unsigned status, const json& body) {
+  HttpResponse response;
+  response.status = status;
+  response.body = body.dump() + "\n";
+  return response;
+}
+
+json text_or_null(const std::string& text) {
+  return text.empty() ? json(nullptr) : json(text);
+}
+
+json optional_number(const std::optional<double>& value) {
+  return value ? json(*value) : json(nullptr);
+}
+
+std::optional<std::string> read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+std::string subject_of(std::int64_t id) {
+  return "run " + std::to_string(id);
+}
+
+}  // namespace
+
+bool is_safe_relative_path(const std::string& path) {
+  if (path.empty() || path.front() == '/' || path.find('\\') != std::string::npos ||
+      path.find('\0') != std::string::npos)
+    return false;
+  for (const auto& part : fs::path(path))
+    if (part == "..") return false;
+  return true;
+}
+
+std::optional<std::string> find_roller_file(const std::string& dir, const std::string& serial) {
+  std::error_code ec;
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(dir, ec))
+    if (entry.path().extension() == ".yaml" || entry.path().extension() == ".yml")
+      files.push_back(entry.path());
+  std::sort(files.begin(), files.end());  // the same file wins every time
+  for (const fs::path& file : files) {
+    try {
+      const YAML::Node root = YAML::LoadFile(file.string());
+      if (root.IsMap() && root["serial"] && root["serial"].IsScalar() &&
+          root["serial"].Scalar() == serial)
+        return file.string();
+    } catch (const YAML::Exception&) {
+      // Not a roller file (or a broken one): it cannot be the roller asked for.
+    }
+  }
+  return std::nullopt;
+}
+
+std::expected<std::unique_ptr<Daemon>, std::string> Daemon::open(DaemonConfig config,
+                                                                 boost::asio::io_context& io) {
+  std::error_code ec;
+  fs::create_directories(fs::path(config.data_dir) / "runs", ec);
+  if (ec) return std::unexpected("cannot create " + config.data_dir + "/runs: " + ec.message());
+  if (config.db_file.empty())
+    config.db_file = (fs::path(config.data_dir) / "dermabench.db").string();
+  auto db = store::ResultsDb::open(config.db_file);
+  if (!db) return std::unexpected(config.db_file + ": " + db.error());
+  std::unique_ptr<Daemon> daemon(new Daemon(std::move(config), io, std::move(*db)));
+
+  auto interrupted = daemon->db_->mark_interrupted_runs();
+  if (!interrupted) return std::unexpected("cannot mark interrupted runs: " + interrupted.error());
+  daemon->interrupted_ = *interrupted;
+  for (int i = 0; i < *interrupted; ++i) daemon->metrics_.count_run_state("interrupted");
+
+  // Runs still queued when the last daemon stopped wait again, in their original order.
+  store::RunFilter filter;
+  filter.state = store::RunState::Queued;
+  filter.limit = 100000;
+  auto queued = daemon->db_->list_runs(filter);
+  if (!queued) return std::unexpected("cannot list queued runs: " + queued.error());
+  for (auto it = queued->rbegin(); it != queued->rend(); ++it) {
+    daemon->queue_.push(it->id);
+    ++daemon->requeued_;
+  }
+  daemon->audit("daemon", "system", "daemon.start", 0, "daemon",
+                json{{"rig", daemon->config_.rig},
+                     {"interrupted_runs", *interrupted},
+                     {"requeued_runs", daemon->requeued_},
+                     {"version", DERMA_VERSION}}
+                    .dump());
+  return daemon;
+}
+
+Daemon::Daemon(DaemonConfig config, boost::asio::io_context& io,
+               std::unique_ptr<store::ResultsDb> db)
+    : config_(std::move(config)), io_(io), db_(std::move(db)) {}
+
+Daemon::~Daemon() {
+  queue_.close();
+  if (worker_.joinable()) worker_.join();
+}
+
+void Daemon::start_worker() {
+  worker_ = std::thread([this] { work(); });
+}
+
+void Daemon::stop() {
+  queue_.close();
+  if (worker_.joinable()) worker_.join();
+  audit("daemon", "system", "daemon.stop", 0, "daemon",
+        json{{"queued_runs_kept", queue_.length()}}.dump());
+}
+
+void Daemon::audit(const std::string& actor, const std::string& role, const std::string& action,
+                   std::int64_t id, const std::string& origin, const std::string& detail_json) {
+  auto entry =
+      db_->append_audit(actor, role, action, id ? subject_of(id) : "daemon", origin, detail_json);
+  if (!entry) spdlog::error("bench serve: audit log: {}", entry.error());
+}
+
+std::string Daemon::run_dir(std::int64_t id) const {
+  return (fs::path(config_.data_dir) / "runs" / std::to_string(id)).string();
+}
+
+// ---------------------------------------------------------------- HTTP
+
+Reply Daemon::handle(const HttpRequest& request) {
+  const Route route = match_route(request.method, request.target);
+  if (route.endpoint == Endpoint::NotFound)
+    return error_response(404, "not_found", "no such endpoint: " + request.target);
+  if (route.endpoint == Endpoint::MethodNotAllowed)
+    return error_response(405, "bad_request",
+                          request.method + " is not allowed on " + request.target);
+
+  const Caller caller = identify(request.authorization, config_.tokens);
+  const std::string owner = route.endpoint == Endpoint::CancelRun ? owner_of(route.run_id) : "";
+  switch (authorize(route.endpoint, caller, config_.loopback_only, owner)) {
+    case Access::Unauthorized:
+      return error_response(
+          401, "unauthorized",
+          caller.bad_token ? "unknown token" : "this request needs 'Authorization: Bearer TOKEN'");
+    case Access::Forbidden:
+      return error_response(403, "forbidden",
+                            std::string("role ") + to_string(caller.token->role) +
+                                " may cancel only the runs it submitted");
+    case Access::Allowed:
+      break;
+  }
+
+  try {
+    switch (route.endpoint) {
+      case Endpoint::Health:
+        return health();
+      case Endpoint::Metrics:
+        return metrics();
+      case Endpoint::Rig:
+        return rig();
+      case Endpoint::ListRuns:
+        return list_runs(route.query);
+      case Endpoint::GetRun:
+        return get_run(route.run_id);
+      case Endpoint::SubmitRuns:
+        return submit(request, *caller.token);
+      case Endpoint::CancelRun:
+        return cancel(route.run_id, *caller.token, request.remote_address);
+      case Endpoint::RunEvents:
+        return events(route.run_id);
+      case Endpoint::RunFile:
+        return run_file(route.run_id, route.file);
+      default:
+        break;
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("bench serve: {} {}: {}", request.method, request.target, e.what());
+    return error_response(500, "internal", e.what());
+  }
+  return error_response(404, "not_found", "no such endpoint: " + request.target);
+}
+
+HttpResponse Daemon::health() {
+  const auto running = queue_.running();
+  return json_response(200, {{"status", "ok"},
+                             {"queue_length", queue_.length()},
+                             {"running", running ? json(*running) : json(nullptr)},
+                             {"version", DERMA_VERSION}});
+}
+
+HttpResponse Daemon::metrics() {
+  bool connected = false;
+  {
+    std::lock_guard lock(mutex_);
+    connected = rig_connected_;
+  }
+  HttpResponse response;
+  response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  response.body = metrics_.render(queue_.length(), connected);
+  return response;
+}
+
+HttpResponse Daemon::rig() {
+  std::lock_guard lock(mutex_);
+  json body = {
+      {"address", config_.rig},
+      {"state", queue_.running() ? "busy" : (rig_connected_ ? "connected" : "disconnected")},
+      {"rig_serial", nullptr},
+      {"firmware_version", nullptr},
+      {"protocol_version", nullptr},
+      {"calibration_date", nullptr},
+      {"calibration_due", nullptr},
+      {"phantom_lot", nullptr},
+      {"last_error", text_or_null(last_rig_error_)}};
+  if (last_rig_ && !last_rig_->rig_serial.empty()) {
+    body["rig_serial"] = last_rig_->rig_serial;
+    body["firmware_version"] = last_rig_->firmware_version;
+    body["protocol_version"] = last_rig_->protocol_version;
+    body["calibration_date"] = last_rig_->calibration_date;
+    body["calibration_due"] = last_rig_->calibration_due;
+    body["phantom_lot"] = last_rig_->phantom_lot;
+  }
+  return json_response(200, body);
+}
+
+std::optional<std::string> Daemon::run_json(std::int64_t id) {
+  auto row = db_->get_run(id);
+  if (!row) throw std::runtime_error("results database: " + row.error());
+  if (!*row) return std::nullopt;
+  const store::RunRow& r = **row;
+  json body = {{"id", r.id},
+               {"state", store::to_string(r.state)},
+               {"suite_file", r.suite_file},
+               {"suite_name", r.suite_name},
+               {"spec_model", r.spec_model},
+               {"spec_sha256", text_or_null(r.spec_sha256)},
+               {"roller_serial", r.roller_serial},
+               {"requester", r.requester},
+               {"operator", text_or_null(r.operator_name)},
+               {"rig_address", r.rig_address},
+               {"rig_serial", text_or_null(r.rig_serial)},
+               {"firmware_version", text_or_null(r.firmware_version)},
+               {"calibration_due", text_or_null(r.calibration_due)},
+               {"software_version", text_or_null(r.software_version)},
+               {"created_at", text_or_null(r.created_at)},
+               {"started_at", text_or_null(r.started_at)},
+               {"finished_at", text_or_null(r.finished_at)},
+               {"verdict", text_or_null(r.verdict)},
+               {"exit_code", r.exit_code >= 0 ? json(r.exit_code) : json(nullptr)},
+               {"error", text_or_null(r.error)},
+               {"url", "/api/v1/runs/" + std::to_string(r.id)}};
+  if (r.state == store::RunState::Queued) {
+    const auto position = queue_.position(id);
+    body["position_in_queue"] = position ? json(*position) : json(nullptr);
+  }
+  if (store::is_final(r.state)) {
+    auto checks = db_->checks_of(id);
+    if (!checks) throw std::runtime_error("results database: " + checks.error());
+    json list = json::array();
+    for (const store::CheckRow& c : *checks)
+      list.push_back({{"id", c.id},
+                      {"roll", c.roll},
+                      {"verdict", c.verdict},
+                      {"value", optional_number(c.value)},
+                      {"unit", c.unit},
+                      {"lower_limit", optional_number(c.lower_limit)},
+                      {"upper_limit", optional_number(c.upper_limit)},
+                      {"summary", c.summary}});
+    body["checks"] = std::move(list);
+  }
+  return body.dump();
+}
+
+HttpResponse Daemon::get_run(std::int64_t id) {
+  auto body = run_json(id);
+  if (!body) return error_response(404, "not_found", "no run " + std::to_string(id));
+  HttpResponse response;
+  response.body = *body + "\n";
+  return response;
+}
+
+HttpResponse Daemon::list_runs(const std::map<std::string, std::string>& query) {
+  store::RunFilter filter;
+  if (auto it = query.find("state"); it != query.end()) {
+    filter.state = store::run_state_from(it->second);
+    if (!filter.state)
+      return error_response(400, "bad_request", "state: '" + it->second + "' is not a run state");
+  }
+  if (auto it = query.find("roller"); it != query.end()) filter.roller_serial = it->second;
+  if (auto it = query.find("limit"); it != query.end()) {
+    try {
+      std::size_t used = 0;
+      filter.limit = std::stoi(it->second, &used);
+      if (used != it->second.size() || filter.limit < 1 || filter.limit > 1000)
+        throw std::invalid_argument("range");
+    } catch (const std::exception&) {
+      return error_response(400, "bad_request", "limit: must be a whole number from 1 to 1000");
+    }
+  }
+  auto rows = db_->list_runs(filter);
+  if (!rows) throw std::runtime_error("results database: " + rows.error());
+  json list = json::array();
+  for (const store::RunRow& row : *rows)
+    if (auto body = run_json(row.id)) list.push_back(json::parse(*body));
+  return json_response(200, {{"runs", list}});
+}
+
+HttpResponse Daemon::submit(const HttpRequest& request, const ApiToken& caller) {
+  if (!request.content_type.empty() &&
+      request.content_type.find("application/json") == std::string::npos)
+    return error_response(415, "unsupported_media_type",
+                          "Content-Type must be application/json, got " + request.content_type);
+  json body;
+  try {
+    body = json::parse(request.body);
+  } catch (const json::parse_error& e) {
+    return error_response(400, "bad_request", std::string("body is not JSON: ") + e.what());
+  }
+  if (!body.is_object()) return error_response(400, "bad_request", "body must be a JSON object");
+  if (!body.contains("suite") || !body["suite"].is_string())
+    return error_response(400, "bad_request", "suite: missing or not a string");
+  if (!body.contains("rollers") || !body["rollers"].is_array() || body["rollers"].empty())
+    return error_response(400, "bad_request", "rollers: must be a non-empty list of serials");
+  if (body.contains("requester") && !body["requester"].is_string())
+    return error_response(400, "bad_request", "requester: must be a string");
+
+  const std::string suite_name = body["suite"];
+  if (!is_safe_relative_path(suite_name))
+    return error_response(400, "bad_request",
+                          "suite: '" + suite_name +
+                              "' must be a path relative to the suites directory, without '..'");
+  const std::string suite_path = (fs::path(config_.suites_dir) / suite_name).string();
+  if (!fs::is_regular_file(suite_path))
+    return error_response(400, "bad_request",
+                          "suite: no suite '" + suite_name + "' in " + config_.suites_dir);
+  auto suite = suite::load_suite(suite_path);
+  if (!suite) return error_response(400, "bad_request", "suite: " + suite.error().to_string());
+
+  // Every serial is checked before any run is created: a bad request changes nothing.
+  std::vector<std::string> serials;
+  for (const json& serial : body["rollers"]) {
+    if (!serial.is_string() || serial.get<std::string>().empty())
+      return error_response(400, "bad_request", "rollers: every entry must be a serial (string)");
+    serials.push_back(serial);
+    if (config_.rig == "sim" && !find_roller_file(config_.rollers_dir, serials.back()))
+      return error_response(
+          400, "bad_request",
+          "rollers: no roller file with serial '" + serials.back() + "' in " + config_.rollers_dir);
+  }
+  if (queue_.closed()) return error_response(409, "conflict", "the daemon is stopping");
+
+  const std::string requester =
+      body.contains("requester") ? body["requester"].get<std::string>() : caller.name;
+  json runs = json::array();
+  for (const std::string& serial : serials) {
+    store::NewRun run;
+    run.suite_file = suite_name;
+    run.suite_name = suite->name;
+    run.spec_model = suite->spec.model;
+    run.roller_serial = serial;
+    run.requester = requester;
+    run.rig_address = config_.rig;
+    run.out_dir = (fs::path(config_.data_dir) / "runs").string();  // + "/<id>"
+    auto id = db_->create_run(run);
+    if (!id) throw std::runtime_error("results database: " + id.error());
+    {
+      std::lock_guard lock(mutex_);
+      owners_[*id] = caller.name;
+    }
+    audit(caller.name, to_string(caller.role), "run.submit", *id, request.remote_address,
+          json{{"suite", suite_name}, {"roller", serial}, {"requester", requester}}.dump());
+    metrics_.count_run_state("queued");
+    queue_.push(*id);
+    runs.push_back(
+        {{"id", *id}, {"state", "queued"}, {"url", "/api/v1/runs/" + std::to_string(*id)}});
+  }
+  return json_response(201, {{"runs", runs}});
+}
+
+std::string Daemon::owner_of(std::int64_t id) {
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = owners_.find(id); it != owners_.end()) return it->second;
+  }
+  // Submitted before a restart: the audit log says who.
+  auto log = db_->audit_log(100000);
+  if (log)
+    for (const store::AuditEntry& entry : *log)
+      if (entry.action == "run.submit" && entry.subject == subject_of(id)) return entry.actor;
+  return "";
+}
+
+HttpResponse Daemon::cancel(std::int64_t id, const ApiToken& caller, const std::string& origin) {
+  auto row = db_->get_run(id);
+  if (!row) throw std::runtime_error("results database: " + row.error());
+  if (!*row) return error_response(404, "not_found", "no run " + std::to_string(id));
+  const json detail = {{"previous_state", store::to_string((*row)->state)}};
+  switch (queue_.cancel(id)) {
+    case CancelOutcome::CancelledInQueue: {
+      auto set = db_->set_state(id, store::RunState::Cancelled, "cancelled by " + caller.name);
+      if (!set) throw std::runtime_error("results database: " + set.error());
+      audit(caller.name, to_string(caller.role), "run.cancel", id, origin, detail.dump());
+      metrics_.count_run_state("cancelled");
+      publish(id, "state", json{{"id", id}, {"state", "cancelled"}}.dump());
+      publish_end(id);
+      return json_response(202, {{"id", id}, {"state", "cancelled"}});
+    }
+    case CancelOutcome::StopRequested:
+      audit(caller.name, to_string(caller.role), "run.cancel", id, origin, detail.dump());
+      publish(id, "state", json{{"id", id}, {"state", "cancelling"}}.dump());
+      return json_response(202, {{"id", id}, {"state", "cancelling"}});
+    case CancelOutcome::NotActive:
+      break;
+  }
+  return error_response(409, "conflict",
+                        "run " + std::to_string(id) + " is " + store::to_string((*row)->state) +
+                            ": only queued or running runs can be cancelled");
+}
+
+HttpResponse Daemon::run_file(std::int64_t id, const std::string& file) {
+  auto row = db_->get_run(id);
+  if (!row) throw std::runtime_error("results database: " + row.error());
+  if (!*row) return error_response(404, "not_found", "no run " + std::to_string(id));
+  const std::string name = file == "capture" ? "capture.drcap" : file;
+  auto bytes = read_file(fs::path(run_dir(id)) / name);
+  // A capture grows during the run; it is served only once the run is final.
+  if (!bytes || (file == "capture" && !store::is_final((*row)->state)))
+    return error_response(404, "not_found",
+                          "run " + std::to_string(id) + " has no " + name + " (yet)");
+  HttpResponse response;
+  response.body = std::move(*bytes);
+  if (file == "report.json")
+    response.content_type = "application/json";
+  else if (file == "junit.xml")
+    response.content_type = "application/xml";
+  else if (file == "report.html")
+    response.content_type = "text/html; charset=utf-8";
+  else
+    response.content_type = "application/octet-stream";
+  if (file == "capture")
+    response.headers.emplace_back(
+        "Content-Disposition",
+        "attachment; filename=\"run-" + std::to_string(id) + "-capture.drcap\"");
+  return response;
+}
+
+Reply Daemon::events(std::int64_t id) {
+  auto row = db_->get_run(id);
+  if (!row) throw std::runtime_error("results database: " + row.error());
+  if (!*row) return error_response(404, "not_found", "no run " + std::to_string(id));
+  return EventStreamReply{[this, id](std::shared_ptr<EventStream> stream) {
+    // A late subscriber first learns where the run is; a final run ends at once.
+    try {
+      const std::string current = run_json(id).value_or("{}");
+      const std::string state = json::parse(current).value("state", "queued");
+      stream->send_event("state", json{{"id", id}, {"state", state}}.dump());
+      const auto parsed = store::run_state_from(state);
+      if (parsed && store::is_final(*parsed)) {
+        stream->send_event("end", current);
+        stream->finish();
+        return;
+      }
+      subscribers_[id].push_back(std::move(stream));
+    } catch (const std::exception& e) {
+      spdlog::error("bench serve: events of run {}: {}", id, e.what());
+      stream->finish();
+    }
+  }};
+}
+
+// ---------------------------------------------------------------- events (io thread)
+
+void Daemon::publish(std::int64_t id, const std::string& event, const std::string& data) {
+  auto it = subscribers_.find(id);
+  if (it == subscribers_.end()) return;
+  auto& streams = it->second;
+  std::erase_if(streams, [](const auto& s) { return !s->is_open(); });
+  for (const auto& stream : streams) stream->send_event(event, data);
+  if (streams.empty()) subscribers_.erase(it);
+}
+
+void Daemon::publish_end(std::int64_t id) {
+  auto it = subscribers_.find(id);
+  if (it == subscribers_.end()) return;
+  const auto body = run_json(id).value_or("{}");
+  for (const auto& stream : it->second) {
+    stream->send_event("end", body);
+    stream->finish();
+  }
+  subscribers_.erase(it);
+}
+
+void Daemon::post_event(std::int64_t id, std::string event, std::string data) {
+  boost::asio::post(io_, [this, id, event = std::move(event), data = std::move(data)] {
+    publish(id, event, data);
+  });
+}
+
+void Daemon::post_end(std::int64_t id) {
+  boost::asio::post(io_, [this, id] {
+    try {
+      publish_end(id);
+    } catch (const std::exception& e) {
+      spdlog::error("bench serve: end of run {}: {}", id, e.what());
+    }
+  });
+}
+
+// ---------------------------------------------------------------- worker thread
+
+void Daemon::work() {
+  while (const auto id = queue_.take()) {
+    try {
+      execute(*id);
+    } catch (const std::exception& e) {
+      spdlog::error("bench serve: run {}: {}", *id, e.what());
+    }
+    queue_.finish(*id);
+  }
+}
+
+void Daemon::fail_before_start(std::int64_t id, const std::string& message) {
+  (void)db_->set_state(id, store::RunState::Error, message);
+  metrics_.count_run_state("error");
+  audit("daemon", "system", "run.finish", id, "daemon",
+        json{{"state", "error"}, {"error", message}}.dump());
+  post_event(id, "state", json{{"id", id}, {"state", "error"}}.dump());
+  post_end(id);
+}
+
+void Daemon::execute(std::int64_t id) {
+  auto row = db_->get_run(id);
+  if (!row || !*row || (*row)->state != store::RunState::Queued) return;  // cancelled meanwhile
+  const store::RunRow run = **row;
+
+  auto started = db_->set_state(id, store::RunState::Running);
+  if (!started) throw std::runtime_error("results database: " + started.error());
+  metrics_.count_run_state("running");
+  audit(
+      "daemon", "system", "run.start", id, "daemon",
+      json{{"suite", run.suite_file}, {"roller", run.roller_serial}, {"rig", config_.rig}}.dump());
+  post_event(id, "state", json{{"id", id}, {"state", "running"}}.dump());
+
+  // The suite is loaded again: it may have been fixed (or broken) since the submission.
+  auto suite = suite::load_suite((fs::path(config_.suites_dir) / run.suite_file).string());
+  if (!suite) return fail_before_start(id, "suite: " + suite.error().to_string());
+  runner::RunOptions options;
+  options.rig_address = config_.rig;
+  if (config_.rig == "sim") {
+    auto roller = find_roller_file(config_.rollers_dir, run.roller_serial);
+    if (!roller)
+      return fail_before_start(
+          id, "no roller file with serial '" + run.roller_serial + "' in " + config_.rollers_dir);
+    options.roller_file = *roller;
+  } else {
+    options.roller_serial = run.roller_serial;
+  }
+  options.out_dir = run_dir(id);
+  options.operator_name = run.requester;
+  options.realtime = config_.realtime;
+  options.stop_requested = queue_.stop_flag();
+  options.progress = [this, id](const std::string& line) {
+    if (line.rfind("connected to rig", 0) == 0) {
+      std::lock_guard lock(mutex_);
+      rig_connected_ = true;
+    }
+    post_event(id, "progress", json{{"id", id}, {"line", line}}.dump());
+  };
+
+  const auto t0 = std::chrono::steady_clock::now();
+  runner::RunOutcome outcome = runner::run_suite(*suite, options);
+  metrics_.observe_run_duration(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  const bool cancelled = queue_.cancel_requested();
+  const bool shutting_down = !cancelled && queue_.closed();
+  if (shutting_down && outcome.report.verdict == report::RunVerdict::Aborted)
+    outcome.report.error = "the daemon was stopped during the run: " + outcome.report.error;
+  {
+    std::lock_guard lock(mutex_);
+    rig_connected_ = false;
+    if (!outcome.report.rig.rig_serial.empty()) last_rig_ = outcome.report.rig;
+    last_rig_error_ = outcome.report.verdict == report::RunVerdict::Error &&
+                              outcome.exit_code == report::kExitRigError
+                          ? outcome.report.error
+                          : "";
+  }
+
+  // A cancelled run that the runner aborted is recorded as cancelled (the database keeps a
+  // cancelled run cancelled when its aborted report arrives). A cancel that came too late to
+  // stop anything leaves the run's real verdict.
+  if (cancelled && outcome.report.verdict == report::RunVerdict::Aborted) {
+    auto set = db_->set_state(id, store::RunState::Cancelled, "cancelled during the run");
+    if (!set) spdlog::error("bench serve: run {}: {}", id, set.error());
+  }
+  auto recorded = db_->record_report(id, outcome.report, suite->spec.text);
+  if (!recorded) spdlog::error("bench serve: run {}: cannot record: {}", id, recorded.error());
+  std::string state = report::to_string(outcome.report.verdict);
+  if (auto final_row = db_->get_run(id); final_row && *final_row)
+    state = store::to_string((*final_row)->state);
+  metrics_.count_run_state(state);
+  audit("daemon", "system", "run.finish", id, "daemon",
+        json{{"state", state},
+             {"verdict", report::to_string(outcome.report.verdict)},
+             {"exit_code", outcome.exit_code}}
+            .dump());
+  post_event(id, "state", json{{"id", id}, {"state", state}}.dump());
+  post_end(id);
+}
+
+}  // namespace derma::api

@@ -1,0 +1,113 @@
+// `bench serve`'s core: one rig, many clients. Accepts runs over HTTP (docs/api.md), keeps
+// them in a FIFO queue, runs them one at a time on a worker thread with the runner, records
+// every state change in the results database and its audit log, and streams progress to
+// Server-Sent-Event subscribers.
+//
+// Threads: HTTP requests and event streams live on the io_context's thread; the worker
+// thread runs the suites and hands events to the io thread with asio::post.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <cstdint>
+#include <expected>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench/api/http_server.hpp"
+#include "bench/api/metrics.hpp"
+#include "bench/api/run_queue.hpp"
+#include "bench/api/tokens.hpp"
+#include "bench/report/run_report.hpp"
+#include "bench/store/results_db.hpp"
+
+namespace derma::api {
+
+struct DaemonConfig {
+  std::string rig = "sim";                       // sim, a device path, usb:SERIAL
+  std::string suites_dir = "fixtures/suites";    // submitted suite names resolve here
+  std::string rollers_dir = "fixtures/rollers";  // --rig sim: roller files, found by serial
+  std::string data_dir = "bench-data";           // runs/<id>/ per run
+  std::string db_file;                           // default DATA/dermabench.db
+  bool realtime = false;                         // virtual rig in real time
+  bool loopback_only = true;                     // reads are open only on loopback
+  TokenTable tokens;
+};
+
+class Daemon {
+ public:
+  // Opens the database, marks runs a crashed daemon left running as interrupted, and
+  // re-queues the runs still queued (oldest first).
+  static std::expected<std::unique_ptr<Daemon>, std::string> open(DaemonConfig config,
+                                                                  boost::asio::io_context& io);
+  ~Daemon();
+
+  void start_worker();
+  // Stops taking runs, asks the running one to stop (the runner leaves the rig safe) and
+  // waits for it to be recorded. Call from a thread other than the io thread while the
+  // io_context still runs (the worker posts its last events there).
+  void stop();
+
+  Reply handle(const HttpRequest& request);
+  void count_response(unsigned status) { metrics_.count_http(status); }
+  int requeued_at_start() const { return requeued_; }
+  int interrupted_at_start() const { return interrupted_; }
+
+ private:
+  Daemon(DaemonConfig config, boost::asio::io_context& io, std::unique_ptr<store::ResultsDb> db);
+
+  HttpResponse health();
+  HttpResponse metrics();
+  HttpResponse rig();
+  HttpResponse list_runs(const std::map<std::string, std::string>& query);
+  HttpResponse get_run(std::int64_t id);
+  HttpResponse submit(const HttpRequest& request, const ApiToken& caller);
+  HttpResponse cancel(std::int64_t id, const ApiToken& caller, const std::string& origin);
+  HttpResponse run_file(std::int64_t id, const std::string& file);
+  Reply events(std::int64_t id);
+
+  void work();
+  void execute(std::int64_t id);
+  void fail_before_start(std::int64_t id, const std::string& message);
+  std::string run_dir(std::int64_t id) const;
+  std::string owner_of(std::int64_t id);
+  void audit(const std::string& actor, const std::string& role, const std::string& action,
+             std::int64_t id, const std::string& origin, const std::string& detail_json);
+  std::optional<std::string> run_json(std::int64_t id);
+
+  // Event fan-out; io thread only.
+  void publish(std::int64_t id, const std::string& event, const std::string& data);
+  void publish_end(std::int64_t id);
+  void post_event(std::int64_t id, std::string event, std::string data);
+  void post_end(std::int64_t id);
+
+  DaemonConfig config_;
+  boost::asio::io_context& io_;
+  std::unique_ptr<store::ResultsDb> db_;
+  RunQueue queue_;
+  Metrics metrics_;
+  std::thread worker_;
+  int requeued_ = 0;
+  int interrupted_ = 0;
+
+  std::mutex mutex_;                            // guards what follows
+  std::map<std::int64_t, std::string> owners_;  // run id -> submitting token name
+  std::optional<report::RigIdentity> last_rig_;
+  std::string last_rig_error_;
+  bool rig_connected_ = false;
+
+  std::map<std::int64_t, std::vector<std::shared_ptr<EventStream>>> subscribers_;  // io thread
+};
+
+// A roller file under `dir` whose `serial:` is `serial`; nullopt when there is none.
+std::optional<std::string> find_roller_file(const std::string& dir, const std::string& serial);
+
+// A suite name as a client gave it is safe when it is relative and never climbs out of the
+// suites directory (no "..", no absolute path, no backslash, no NUL).
+bool is_safe_relative_path(const std::string& path);
+
+}  // namespace derma::api
