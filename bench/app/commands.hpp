@@ -15,7 +15,6 @@ struct RunCommand {
   std::string out_dir;
   std::string spec_override;
   std::string operator_name;
-  std::string faults;
   std::string db_path;  // record the run in this results database (empty: don't)
   bool realtime = false;
   bool quiet = false;

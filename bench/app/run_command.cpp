@@ -37,7 +37,6 @@ int run_suite_command(const RunCommand& cmd) {
         "--serial SN)");
   if (sim && !cmd.roller_serial.empty())
     return usage_error("--serial is for a real rig; the roller file gives the serial");
-  if (!cmd.faults.empty() && !sim) return usage_error("--faults needs --rig sim");
 
   auto loaded = suite::load_suite(cmd.suite_file);
   if (loaded && !cmd.spec_override.empty())
@@ -59,7 +58,6 @@ int run_suite_command(const RunCommand& cmd) {
   if (options.operator_name.empty())
     if (const char* user = std::getenv("USER")) options.operator_name = user;
   options.realtime = cmd.realtime;
-  options.rigsim_faults = cmd.faults;
   options.stop_requested = &g_stop_requested;
   if (!cmd.quiet)
     options.progress = [](const std::string& line) { std::cerr << line << std::endl; };

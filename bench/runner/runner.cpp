@@ -111,7 +111,6 @@ std::optional<StepFailure> RunSession::connect() {
     sim.roller_file = options_.roller_file;
     sim.truth_file = (fs::path(options_.out_dir) / "rigsim-truth.json").string();
     sim.realtime = options_.realtime;
-    sim.faults = options_.rigsim_faults;
     sim.session = options_.rigsim_session;
     auto started = VirtualRig::start(sim);
     if (!started) {

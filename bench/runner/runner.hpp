@@ -22,7 +22,6 @@ struct RunOptions {
   std::string out_dir;
   std::string operator_name;
   bool realtime = false;      // virtual rig in real time
-  std::string rigsim_faults;  // passed to rigsim --faults
   // Virtual rig session (rigsim --session): another session draws independent roll and
   // scan noise, so repeated runs of one roller are independent trials (bench msa).
   std::uint64_t rigsim_session = 0;

@@ -83,7 +83,6 @@ std::expected<std::unique_ptr<VirtualRig>, LaunchError> VirtualRig::start(
   std::vector<std::string> args = {"--roller", options.roller_file, "--link", link.string()};
   if (!options.truth_file.empty()) args.insert(args.end(), {"--truth", options.truth_file});
   if (options.realtime) args.push_back("--realtime");
-  if (!options.faults.empty()) args.insert(args.end(), {"--faults", options.faults});
   if (options.session != 0) args.insert(args.end(), {"--session", std::to_string(options.session)});
   const pid_t pid = spawn(*exe, args, log);
   if (pid < 0)

@@ -15,7 +15,6 @@ struct VirtualRigOptions {
   std::string roller_file;
   std::string truth_file;  // rigsim --truth; empty = none
   bool realtime = false;
-  std::string faults;         // rigsim --faults, when given
   std::uint64_t session = 0;  // rigsim --session, when not 0
 };
 
