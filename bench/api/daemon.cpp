@@ -13,6 +13,7 @@
 #include "bench/api/routes.hpp"
 #include "bench/runner/runner.hpp"
 #include "bench/suite/suite.hpp"
+#include "drivers/transport/rig_address.hpp"
 
 namespace derma::api {
 
@@ -89,6 +90,11 @@ std::expected<std::unique_ptr<Daemon>, std::string> Daemon::open(DaemonConfig co
   auto db = store::ResultsDb::open(config.db_file);
   if (!db) return std::unexpected(config.db_file + ": " + db.error());
   std::unique_ptr<Daemon> daemon(new Daemon(std::move(config), io, std::move(*db)));
+  if (daemon->config_.rig != "sim") {
+    auto address = transport::parse_rig_address(daemon->config_.rig);
+    if (!address) return std::unexpected("--rig: " + address.error().message);
+    daemon->rig_owner_ = std::make_unique<RigOwner>(*address, daemon->config_.rig);
+  }
 
   auto interrupted = daemon->db_->mark_interrupted_runs();
   if (!interrupted) return std::unexpected("cannot mark interrupted runs: " + interrupted.error());
@@ -124,12 +130,14 @@ Daemon::~Daemon() {
 }
 
 void Daemon::start_worker() {
+  if (rig_owner_) rig_owner_->start();
   worker_ = std::thread([this] { work(); });
 }
 
 void Daemon::stop() {
   queue_.close();
   if (worker_.joinable()) worker_.join();
+  if (rig_owner_) rig_owner_->stop();
   audit("daemon", "system", "daemon.stop", 0, "daemon",
         json{{"queued_runs_kept", queue_.length()}}.dump());
 }
@@ -205,22 +213,35 @@ HttpResponse Daemon::health() {
   return json_response(200, {{"status", "ok"},
                              {"queue_length", queue_.length()},
                              {"running", running ? json(*running) : json(nullptr)},
+                             {"rig", rig_state()},
                              {"version", DERMA_VERSION}});
+}
+
+std::string Daemon::rig_state() {
+  if (rig_owner_) return to_string(rig_owner_->status().state);
+  std::lock_guard lock(mutex_);
+  return queue_.running() ? "busy" : (rig_connected_ ? "connected" : "disconnected");
 }
 
 HttpResponse Daemon::metrics() {
   bool connected = false;
-  {
+  std::uint64_t reconnects = 0;
+  if (rig_owner_) {
+    const RigOwnerStatus status = rig_owner_->status();
+    connected = status.state != RigLinkState::Disconnected;
+    reconnects = status.reconnects;
+  } else {
     std::lock_guard lock(mutex_);
     connected = rig_connected_;
   }
   HttpResponse response;
   response.content_type = "text/plain; version=0.0.4; charset=utf-8";
-  response.body = metrics_.render(queue_.length(), connected);
+  response.body = metrics_.render(queue_.length(), connected, reconnects);
   return response;
 }
 
 HttpResponse Daemon::rig() {
+  if (rig_owner_) return held_rig();
   std::lock_guard lock(mutex_);
   json body = {
       {"address", config_.rig},
@@ -239,6 +260,32 @@ HttpResponse Daemon::rig() {
     body["calibration_date"] = last_rig_->calibration_date;
     body["calibration_due"] = last_rig_->calibration_due;
     body["phantom_lot"] = last_rig_->phantom_lot;
+  }
+  return json_response(200, body);
+}
+
+// A device rig the daemon holds: what the RigOwner knows, live.
+HttpResponse Daemon::held_rig() {
+  const RigOwnerStatus status = rig_owner_->status();
+  json body = {{"address", config_.rig},
+               {"state", to_string(status.state)},
+               {"port", text_or_null(status.port)},
+               {"rig_serial", nullptr},
+               {"firmware_version", nullptr},
+               {"protocol_version", nullptr},
+               {"calibration_date", nullptr},
+               {"calibration_due", nullptr},
+               {"phantom_lot", nullptr},
+               {"reconnects", status.reconnects},
+               {"last_error", text_or_null(status.last_error)}};
+  if (status.identity) {
+    const proto::HelloReply& hello = *status.identity;
+    body["rig_serial"] = hello.rig_serial;
+    body["firmware_version"] = hello.firmware_version;
+    body["protocol_version"] = hello.protocol_version;
+    body["calibration_date"] = hello.calibration_date;
+    body["calibration_due"] = hello.calibration_due;
+    body["phantom_lot"] = hello.phantom_lot;
   }
   return json_response(200, body);
 }
@@ -529,12 +576,21 @@ void Daemon::post_end(std::int64_t id) {
 // ---------------------------------------------------------------- worker thread
 
 void Daemon::work() {
-  while (const auto id = queue_.take()) {
+  while (queue_.wait_for_work()) {
+    // A device rig is borrowed before the next run is taken: while the rig is down the run
+    // stays queued (and can be cancelled as queued) until the owner has reconnected.
+    std::optional<RigOwner::Lease> lease =
+        rig_owner_ ? rig_owner_->acquire([this] { return queue_.closed() || queue_.length() == 0; })
+                   : std::nullopt;
+    if (rig_owner_ && !lease) continue;  // stopping, or every waiting run was cancelled
+    const auto id = queue_.try_take();
+    if (!id) continue;
     try {
-      execute(*id);
+      execute(*id, lease ? &lease->client() : nullptr);
     } catch (const std::exception& e) {
       spdlog::error("bench serve: run {}: {}", *id, e.what());
     }
+    lease.reset();  // the owner reconnects now if the run lost the link
     queue_.finish(*id);
   }
 }
@@ -548,7 +604,7 @@ void Daemon::fail_before_start(std::int64_t id, const std::string& message) {
   post_end(id);
 }
 
-void Daemon::execute(std::int64_t id) {
+void Daemon::execute(std::int64_t id, rig::RigClient* held_rig) {
   auto row = db_->get_run(id);
   if (!row || !*row || (*row)->state != store::RunState::Queued) return;  // cancelled meanwhile
   const store::RunRow run = **row;
@@ -574,6 +630,7 @@ void Daemon::execute(std::int64_t id) {
     options.roller_file = *roller;
   } else {
     options.roller_serial = run.roller_serial;
+    options.borrowed_rig = held_rig;
   }
   options.out_dir = run_dir(id);
   options.operator_name = run.requester;

@@ -20,6 +20,7 @@
 
 #include "bench/api/http_server.hpp"
 #include "bench/api/metrics.hpp"
+#include "bench/api/rig_owner.hpp"
 #include "bench/api/run_queue.hpp"
 #include "bench/api/tokens.hpp"
 #include "bench/report/run_report.hpp"
@@ -63,6 +64,8 @@ class Daemon {
   HttpResponse health();
   HttpResponse metrics();
   HttpResponse rig();
+  HttpResponse held_rig();
+  std::string rig_state();  // connected, disconnected or busy
   HttpResponse list_runs(const std::map<std::string, std::string>& query);
   HttpResponse get_run(std::int64_t id);
   HttpResponse submit(const HttpRequest& request, const ApiToken& caller);
@@ -71,7 +74,7 @@ class Daemon {
   Reply events(std::int64_t id);
 
   void work();
-  void execute(std::int64_t id);
+  void execute(std::int64_t id, rig::RigClient* held_rig);
   void fail_before_start(std::int64_t id, const std::string& message);
   std::string run_dir(std::int64_t id) const;
   std::string owner_of(std::int64_t id);
@@ -93,6 +96,8 @@ class Daemon {
   std::thread worker_;
   int requeued_ = 0;
   int interrupted_ = 0;
+  // A device rig, held open for the daemon's life; null with `sim` (each run starts rigsim).
+  std::unique_ptr<RigOwner> rig_owner_;
 
   std::mutex mutex_;                            // guards what follows
   std::map<std::int64_t, std::string> owners_;  // run id -> submitting token name

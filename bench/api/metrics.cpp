@@ -20,7 +20,8 @@ void Metrics::observe_run_duration(double seconds) {
   ++duration_count_;
 }
 
-std::string Metrics::render(std::size_t queue_length, bool rig_connected) const {
+std::string Metrics::render(std::size_t queue_length, bool rig_connected,
+                            std::uint64_t rig_reconnects) const {
   std::lock_guard lock(mutex_);
   std::string out;
   out += "# HELP dermabench_runs_total Runs that entered each state since the daemon started.\n";
@@ -40,9 +41,13 @@ std::string Metrics::render(std::size_t queue_length, bool rig_connected) const 
   std::snprintf(sum, sizeof sum, "%.3f", duration_sum_s_);
   out += std::string("dermabench_run_duration_seconds_sum ") + sum + "\n";
   out += "dermabench_run_duration_seconds_count " + std::to_string(duration_count_) + "\n";
-  out += "# HELP dermabench_rig_connected 1 while a run holds the rig's link open.\n";
+  out += "# HELP dermabench_rig_connected 1 while the rig's link is open (a device rig: held by ";
+  out += "the daemon; sim: while a run has it).\n";
   out += "# TYPE dermabench_rig_connected gauge\n";
   out += std::string("dermabench_rig_connected ") + (rig_connected ? "1" : "0") + "\n";
+  out += "# HELP dermabench_rig_reconnects_total Times the daemon reconnected a lost device rig.\n";
+  out += "# TYPE dermabench_rig_reconnects_total counter\n";
+  out += "dermabench_rig_reconnects_total " + std::to_string(rig_reconnects) + "\n";
   out += "# HELP dermabench_http_requests_total HTTP responses by status code.\n";
   out += "# TYPE dermabench_http_requests_total counter\n";
   for (const auto& [code, count] : http_)

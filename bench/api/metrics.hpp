@@ -14,8 +14,9 @@ class Metrics {
   void count_run_state(const std::string& state);  // every state a run enters
   void observe_run_duration(double seconds);       // every finished run
 
-  // queue_length and rig_connected are read at scrape time.
-  std::string render(std::size_t queue_length, bool rig_connected) const;
+  // The queue and rig figures are read at scrape time.
+  std::string render(std::size_t queue_length, bool rig_connected,
+                     std::uint64_t rig_reconnects) const;
 
  private:
   mutable std::mutex mutex_;

@@ -25,6 +25,22 @@ std::optional<std::int64_t> RunQueue::take() {
   return running_;
 }
 
+bool RunQueue::wait_for_work() {
+  std::unique_lock lock(mutex_);
+  wake_.wait(lock, [&] { return closed_ || (!waiting_.empty() && !running_); });
+  return !closed_;
+}
+
+std::optional<std::int64_t> RunQueue::try_take() {
+  std::lock_guard lock(mutex_);
+  if (closed_ || waiting_.empty() || running_) return std::nullopt;
+  running_ = waiting_.front();
+  waiting_.pop_front();
+  cancel_requested_ = false;
+  stop_ = false;
+  return running_;
+}
+
 void RunQueue::finish(std::int64_t run_id) {
   {
     std::lock_guard lock(mutex_);

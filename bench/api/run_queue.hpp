@@ -24,6 +24,12 @@ class RunQueue {
   bool push(std::int64_t run_id);
   // Blocks until a run is waiting (it becomes the running one) or the queue is closed.
   std::optional<std::int64_t> take();
+  // Blocks until a run is waiting and none is running (true), or the queue is closed (false);
+  // takes nothing: the worker may first wait for the rig, the run still queued meanwhile.
+  bool wait_for_work();
+  // The next waiting run becomes the running one; nullopt when none waits (all cancelled
+  // meanwhile) or the queue is closed.
+  std::optional<std::int64_t> try_take();
   // The worker is done with the running run.
   void finish(std::int64_t run_id);
   CancelOutcome cancel(std::int64_t run_id);

@@ -36,6 +36,22 @@ std::string read_text(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
+// What a long-lived client's decoder counted since `start`.
+proto::LinkCounters counters_since(const proto::LinkCounters& start,
+                                   const proto::LinkCounters& now) {
+  proto::LinkCounters d;
+  d.bytes_in = now.bytes_in - start.bytes_in;
+  d.frames_ok = now.frames_ok - start.frames_ok;
+  d.crc_errors = now.crc_errors - start.crc_errors;
+  d.cobs_errors = now.cobs_errors - start.cobs_errors;
+  d.oversize_frames = now.oversize_frames - start.oversize_frames;
+  d.runt_frames = now.runt_frames - start.runt_frames;
+  d.length_mismatches = now.length_mismatches - start.length_mismatches;
+  d.version_errors = now.version_errors - start.version_errors;
+  d.bytes_discarded = now.bytes_discarded - start.bytes_discarded;
+  return d;
+}
+
 // Outcome of one step: empty = ok, else what went wrong and what it makes the run.
 struct StepFailure {
   RunVerdict verdict = RunVerdict::Error;
@@ -56,6 +72,7 @@ class RunSession {
   }
   std::optional<StepFailure> prepare_output();
   std::optional<StepFailure> connect();
+  std::optional<StepFailure> open_link();
   void write_metadata();
   std::optional<StepFailure> execute(const suite::Step& step);
   std::optional<StepFailure> do_roll(const suite::RollStep& step);
@@ -73,7 +90,9 @@ class RunSession {
   report::RunReport report_;
   std::unique_ptr<store::CaptureWriter> capture_;
   std::unique_ptr<VirtualRig> virtual_rig_;
-  std::unique_ptr<rig::RigClient> client_;
+  std::unique_ptr<rig::RigClient> owned_client_;  // opened by this run
+  rig::RigClient* client_ = nullptr;              // owned_client_ or options_.borrowed_rig
+  proto::LinkCounters counters_at_start_;         // a borrowed client's, when the run began
   proto::HelloReply identity_;
   std::string roller_text_;
 
@@ -98,7 +117,8 @@ std::optional<StepFailure> RunSession::prepare_output() {
   return std::nullopt;
 }
 
-std::optional<StepFailure> RunSession::connect() {
+// Opens the rig the run's address names (starting the virtual rig for `sim`).
+std::optional<StepFailure> RunSession::open_link() {
   auto address = transport::parse_rig_address(options_.rig_address);
   if (!address) {
     bad_input_ = true;
@@ -128,7 +148,21 @@ std::optional<StepFailure> RunSession::connect() {
 
   rig::RigOptions rig_options;
   rig_options.watchdog = std::chrono::milliseconds(suite_.watchdog_ms);
-  client_ = std::make_unique<rig::RigClient>(std::move(*link), rig_options);
+  owned_client_ = std::make_unique<rig::RigClient>(std::move(*link), rig_options);
+  client_ = owned_client_.get();
+  return std::nullopt;
+}
+
+std::optional<StepFailure> RunSession::connect() {
+  if (options_.borrowed_rig) {
+    client_ = options_.borrowed_rig;
+    counters_at_start_ = client_->link_counters();
+    report_.rig.port = client_->describe();
+  } else if (auto failure = open_link()) {
+    return failure;
+  }
+  // Swapped in for this run only (taken off again at its end). With a borrowed client the
+  // Hello below is sent again, so the capture holds the identity the replay reads.
   client_->set_wire_tap([this](rig::Direction direction, proto::ByteView bytes) {
     capture_->append(direction == rig::Direction::RigToHost ? store::RecordKind::RigToHost
                                                             : store::RecordKind::HostToRig,
@@ -276,7 +310,8 @@ void RunSession::leave_rig_safe() {
 void RunSession::write_outputs() {
   report_.finished_at = utc_now_iso8601();
   if (client_) {
-    const proto::LinkCounters c = client_->link_counters();
+    proto::LinkCounters c = client_->link_counters();
+    if (options_.borrowed_rig) c = counters_since(counters_at_start_, c);
     report_.link_counters = {{"bytes_in", c.bytes_in},
                              {"frames_ok", c.frames_ok},
                              {"crc_errors", c.crc_errors},
@@ -389,7 +424,9 @@ RunOutcome RunSession::run() {
   }
   report_.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   write_outputs();
-  client_.reset();  // closes the link before the virtual rig goes away
+  if (options_.borrowed_rig && client_) client_->set_wire_tap({});  // the holder keeps it open
+  client_ = nullptr;
+  owned_client_.reset();  // closes the link before the virtual rig goes away
   virtual_rig_.reset();
 
   RunOutcome outcome;

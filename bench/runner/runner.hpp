@@ -13,6 +13,10 @@
 #include "bench/report/run_report.hpp"
 #include "bench/suite/suite.hpp"
 
+namespace derma::rig {
+class RigClient;
+}
+
 namespace derma::runner {
 
 struct RunOptions {
@@ -21,7 +25,7 @@ struct RunOptions {
   std::string roller_serial;        // with a device: the mounted roller's serial (--serial)
   std::string out_dir;
   std::string operator_name;
-  bool realtime = false;      // virtual rig in real time
+  bool realtime = false;  // virtual rig in real time
   // Virtual rig session (rigsim --session): another session draws independent roll and
   // scan noise, so repeated runs of one roller are independent trials (bench msa).
   std::uint64_t rigsim_session = 0;
@@ -30,6 +34,13 @@ struct RunOptions {
   std::optional<int> lane_override;
   // Console progress (one line per step, and roll/scan progress); may be empty.
   std::function<void(const std::string&)> progress;
+  // A device rig the caller already holds open (bench serve's RigOwner): the run uses it
+  // instead of opening rig_address, and leaves it open. The run still starts with a Hello on
+  // it (the rig answers Hello at any time), so the capture holds the rig's identity and
+  // replays exactly; the capture's wire tap is attached for the run only. Link counters are
+  // the run's share of the client's. Not with `sim`, and the suite's watchdog_ms does not
+  // apply: the holder negotiated the watchdog when it connected.
+  rig::RigClient* borrowed_rig = nullptr;
   // Set asynchronously (SIGINT/SIGTERM): the runner aborts motion and ends "aborted".
   const std::atomic<bool>* stop_requested = nullptr;
 };

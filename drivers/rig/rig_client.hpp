@@ -82,7 +82,10 @@ class RigClient {
   RigClient(const RigClient&) = delete;
   RigClient& operator=(const RigClient&) = delete;
 
-  void set_wire_tap(WireTap tap);  // call before handshake()
+  // Call before handshake() to see every byte. May be called again at any time, from any
+  // thread but the client's own, to swap or clear ({}) the tap: the swap happens on the io
+  // thread between two reads/writes, and once it returns the old tap is never called again.
+  void set_wire_tap(WireTap tap);
 
   RigResult<proto::HelloReply> handshake();
   RigResult<proto::StatusReply> status();
