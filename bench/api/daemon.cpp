@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <chrono>
 #include <filesystem>
@@ -43,6 +44,15 @@ std::optional<std::string> read_file(const fs::path& path) {
   std::stringstream bytes;
   bytes << in.rdbuf();
   return bytes.str();
+}
+
+// Whether the run got as far as starting a roll (report.steps follows the suite's steps).
+bool roll_started(const suite::Suite& suite, const report::RunReport& report) {
+  for (std::size_t i = 0; i < suite.steps.size() && i < report.steps.size(); ++i)
+    if (std::holds_alternative<suite::RollStep>(suite.steps[i].action) &&
+        report.steps[i].status != "skipped")
+      return true;
+  return false;
 }
 
 std::string subject_of(std::int64_t id) {
@@ -171,6 +181,10 @@ Reply Daemon::handle(const HttpRequest& request) {
           401, "unauthorized",
           caller.bad_token ? "unknown token" : "this request needs 'Authorization: Bearer TOKEN'");
     case Access::Forbidden:
+      if (route.endpoint == Endpoint::ReplacePhantom)
+        return error_response(403, "forbidden",
+                              std::string("role ") + to_string(caller.token->role) +
+                                  " may not replace the phantom (operator or engineer may)");
       return error_response(403, "forbidden",
                             std::string("role ") + to_string(caller.token->role) +
                                 " may cancel only the runs it submitted");
@@ -186,6 +200,8 @@ Reply Daemon::handle(const HttpRequest& request) {
         return metrics();
       case Endpoint::Rig:
         return rig();
+      case Endpoint::ReplacePhantom:
+        return replace_phantom(request, *caller.token);
       case Endpoint::ListRuns:
         return list_runs(route.query);
       case Endpoint::GetRun:
@@ -214,6 +230,7 @@ HttpResponse Daemon::health() {
                              {"queue_length", queue_.length()},
                              {"running", running ? json(*running) : json(nullptr)},
                              {"rig", rig_state()},
+                             {"phantom_exhausted", phantom_exhausted()},
                              {"version", DERMA_VERSION}});
 }
 
@@ -277,7 +294,10 @@ HttpResponse Daemon::held_rig() {
                {"calibration_due", nullptr},
                {"phantom_lot", nullptr},
                {"reconnects", status.reconnects},
-               {"last_error", text_or_null(status.last_error)}};
+               {"last_error", text_or_null(status.last_error)},
+               {"phantom_lanes", nullptr},
+               {"phantom_lanes_used", json::array()},
+               {"phantom_exhausted", false}};
   if (status.identity) {
     const proto::HelloReply& hello = *status.identity;
     body["rig_serial"] = hello.rig_serial;
@@ -286,8 +306,70 @@ HttpResponse Daemon::held_rig() {
     body["calibration_date"] = hello.calibration_date;
     body["calibration_due"] = hello.calibration_due;
     body["phantom_lot"] = hello.phantom_lot;
+    body["phantom_lanes"] = hello.lanes;
+    if (hello.lanes > 0) {
+      auto used = db_->phantom_lanes(hello.rig_serial, hello.phantom_lot);
+      if (!used) throw std::runtime_error("results database: " + used.error());
+      json lanes = json::array();
+      for (const store::PhantomLane& lane : *used)
+        lanes.push_back({{"lane", lane.lane}, {"run_id", lane.run_id}, {"used_at", lane.used_at}});
+      body["phantom_exhausted"] = static_cast<int>(used->size()) >= hello.lanes;
+      body["phantom_lanes_used"] = std::move(lanes);
+    }
   }
   return json_response(200, body);
+}
+
+std::optional<Daemon::TrayState> Daemon::tray_state() {
+  if (!rig_owner_) return std::nullopt;
+  const RigOwnerStatus status = rig_owner_->status();
+  if (!status.identity || status.identity->lanes == 0) return std::nullopt;
+  TrayState tray{status.identity->rig_serial, status.identity->phantom_lot, status.identity->lanes,
+                 0};
+  auto used = db_->phantom_lanes(tray.rig_serial, tray.phantom_lot);
+  if (!used) throw std::runtime_error("results database: " + used.error());
+  tray.used = static_cast<int>(used->size());
+  return tray;
+}
+
+// An operator put a new phantom on the rig: its lanes are all fresh again.
+HttpResponse Daemon::replace_phantom(const HttpRequest& request, const ApiToken& caller) {
+  if (!rig_owner_)
+    return error_response(409, "conflict",
+                          "the daemon holds no device rig: with --rig sim every run starts a "
+                          "fresh virtual rig and phantom");
+  json body = json::object();
+  if (!request.body.empty()) {
+    try {
+      body = json::parse(request.body);
+    } catch (const json::parse_error& e) {
+      return error_response(400, "bad_request", std::string("body is not JSON: ") + e.what());
+    }
+    if (!body.is_object()) return error_response(400, "bad_request", "body must be a JSON object");
+    if (body.contains("phantom_lot") &&
+        (!body["phantom_lot"].is_string() || body["phantom_lot"].get<std::string>().empty()))
+      return error_response(400, "bad_request", "phantom_lot: must be a non-empty string");
+  }
+  const RigOwnerStatus status = rig_owner_->status();
+  if (!status.identity)
+    return error_response(409, "conflict",
+                          "the rig has not been connected yet: its serial is unknown");
+  const std::string rig_serial = status.identity->rig_serial;
+  const std::string lot = body.contains("phantom_lot") ? body["phantom_lot"].get<std::string>()
+                                                       : status.identity->phantom_lot;
+  auto released = db_->reset_phantom_lanes(rig_serial, lot);
+  if (!released) throw std::runtime_error("results database: " + released.error());
+  audit(
+      caller.name, to_string(caller.role), "phantom.replace", 0, request.remote_address,
+      json{{"rig_serial", rig_serial}, {"phantom_lot", lot}, {"lanes_released", *released}}.dump());
+  spdlog::info("bench serve: phantom {} of rig {} replaced by {} ({} used lanes released)", lot,
+               rig_serial, caller.name, *released);
+  phantom_replaced_.notify_all();
+  const auto tray = tray_state();
+  return json_response(200, {{"rig_serial", rig_serial},
+                             {"phantom_lot", lot},
+                             {"lanes_released", *released},
+                             {"phantom_exhausted", tray && tray->exhausted()}});
 }
 
 std::optional<std::string> Daemon::run_json(std::int64_t id) {
@@ -577,12 +659,21 @@ void Daemon::post_end(std::int64_t id) {
 
 void Daemon::work() {
   while (queue_.wait_for_work()) {
+    // Every lane of a held rig's phantom holds an earlier roll's channels: a run now would
+    // fail for the phantom's sake, so the runs wait queued until the phantom is replaced or
+    // the rig comes back with a new lot. The rig is not borrowed meanwhile: its owner keeps
+    // polling it and sees the new identity.
+    if (phantom_exhausted()) {
+      wait_for_phantom();
+      continue;
+    }
     // A device rig is borrowed before the next run is taken: while the rig is down the run
     // stays queued (and can be cancelled as queued) until the owner has reconnected.
     std::optional<RigOwner::Lease> lease =
         rig_owner_ ? rig_owner_->acquire([this] { return queue_.closed() || queue_.length() == 0; })
                    : std::nullopt;
     if (rig_owner_ && !lease) continue;  // stopping, or every waiting run was cancelled
+    if (phantom_exhausted()) continue;   // the rig reconnected meanwhile, with a used phantom
     const auto id = queue_.try_take();
     if (!id) continue;
     try {
@@ -593,6 +684,22 @@ void Daemon::work() {
     lease.reset();  // the owner reconnects now if the run lost the link
     queue_.finish(*id);
   }
+}
+
+bool Daemon::phantom_exhausted() {
+  try {
+    const auto tray = tray_state();
+    return tray && tray->exhausted();
+  } catch (const std::exception& e) {
+    spdlog::error("bench serve: {}", e.what());
+    return false;  // the claim, when the run starts, reports the database's problem
+  }
+}
+
+void Daemon::wait_for_phantom() {
+  std::unique_lock lock(mutex_);
+  phantom_replaced_.wait_for(lock, std::chrono::milliseconds(250),
+                             [this] { return queue_.closed(); });
 }
 
 void Daemon::fail_before_start(std::int64_t id, const std::string& message) {
@@ -632,6 +739,30 @@ void Daemon::execute(std::int64_t id, rig::RigClient* held_rig) {
     options.roller_serial = run.roller_serial;
     options.borrowed_rig = held_rig;
   }
+  // A held rig keeps its phantom between runs: this run rolls on a lane no earlier run used
+  // (every lane step of the suite selects it). The lane is given back below only if no roll
+  // started on it.
+  const bool selects_lane = std::ranges::any_of(suite->steps, [](const suite::Step& step) {
+    return std::holds_alternative<suite::LaneStep>(step.action);
+  });
+  std::optional<TrayState> tray;
+  try {
+    if (held_rig && selects_lane) tray = tray_state();
+  } catch (const std::exception& e) {
+    return fail_before_start(id, e.what());
+  }
+  if (tray) {
+    auto lane = db_->claim_phantom_lane(tray->rig_serial, tray->phantom_lot, tray->lanes, id);
+    if (!lane) return fail_before_start(id, "results database: " + lane.error());
+    if (!*lane)
+      return fail_before_start(id, "every lane of phantom " + tray->phantom_lot + " on rig " +
+                                       tray->rig_serial + " has been rolled: replace the phantom");
+    options.lane_override = **lane;
+    audit(
+        "daemon", "system", "phantom.lane", id, "daemon",
+        json{{"rig_serial", tray->rig_serial}, {"phantom_lot", tray->phantom_lot}, {"lane", **lane}}
+            .dump());
+  }
   options.out_dir = run_dir(id);
   options.operator_name = run.requester;
   options.realtime = config_.realtime;
@@ -648,6 +779,10 @@ void Daemon::execute(std::int64_t id, rig::RigClient* held_rig) {
   runner::RunOutcome outcome = runner::run_suite(*suite, options);
   metrics_.observe_run_duration(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  if (tray && !roll_started(*suite, outcome.report)) {
+    auto released = db_->release_phantom_lanes_of(id);
+    if (!released) spdlog::error("bench serve: run {}: {}", id, released.error());
+  }
   const bool cancelled = queue_.cancel_requested();
   const bool shutting_down = !cancelled && queue_.closed();
   if (shutting_down && outcome.report.verdict == report::RunVerdict::Aborted)

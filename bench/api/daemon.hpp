@@ -8,6 +8,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <condition_variable>
 #include <cstdint>
 #include <expected>
 #include <map>
@@ -65,6 +66,7 @@ class Daemon {
   HttpResponse metrics();
   HttpResponse rig();
   HttpResponse held_rig();
+  HttpResponse replace_phantom(const HttpRequest& request, const ApiToken& caller);
   std::string rig_state();  // connected, disconnected or busy
   HttpResponse list_runs(const std::map<std::string, std::string>& query);
   HttpResponse get_run(std::int64_t id);
@@ -74,6 +76,21 @@ class Daemon {
   Reply events(std::int64_t id);
 
   void work();
+  // Phantom lanes of a held device rig (docs/api.md, "Phantom lanes"): a lane rolled once
+  // holds that roll's channels, so every run on a held rig rolls on a lane no earlier run
+  // used on this rig's phantom lot. Null when the rig is not connected or reports no lanes.
+  struct TrayState {
+    std::string rig_serial, phantom_lot;
+    int lanes = 0;
+    int used = 0;
+    bool exhausted() const { return used >= lanes; }
+  };
+  std::optional<TrayState> tray_state();
+  bool phantom_exhausted();  // false for --rig sim and while the rig's tray is unknown
+  // The worker, on an exhausted tray: waits (the run stays queued) until the phantom is
+  // replaced, the daemon stops, or a short while passes (the rig may have reconnected with
+  // a new phantom lot).
+  void wait_for_phantom();
   void execute(std::int64_t id, rig::RigClient* held_rig);
   void fail_before_start(std::int64_t id, const std::string& message);
   std::string run_dir(std::int64_t id) const;
@@ -101,6 +118,7 @@ class Daemon {
 
   std::mutex mutex_;                            // guards what follows
   std::map<std::int64_t, std::string> owners_;  // run id -> submitting token name
+  std::condition_variable phantom_replaced_;    // wakes wait_for_phantom
   std::optional<report::RigIdentity> last_rig_;
   std::string last_rig_error_;
   bool rig_connected_ = false;

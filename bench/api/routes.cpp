@@ -91,6 +91,8 @@ Route match_route(std::string_view method, std::string_view target) {
   } else if (parts.size() >= 3 && parts[0] == "api" && parts[1] == "v1") {
     if (parts.size() == 3 && parts[2] == "rig") {
       route = with(Endpoint::Rig, method, "GET");
+    } else if (parts.size() == 4 && parts[2] == "rig" && parts[3] == "phantom") {
+      route = with(Endpoint::ReplacePhantom, method, "POST");
     } else if (parts[2] == "runs" && parts.size() == 3) {
       if (method == "GET")
         route.endpoint = Endpoint::ListRuns;
@@ -137,7 +139,8 @@ Caller identify(std::string_view header, const TokenTable& tokens) {
 }
 
 bool changes_state(Endpoint endpoint) {
-  return endpoint == Endpoint::SubmitRuns || endpoint == Endpoint::CancelRun;
+  return endpoint == Endpoint::SubmitRuns || endpoint == Endpoint::CancelRun ||
+         endpoint == Endpoint::ReplacePhantom;
 }
 
 Access authorize(Endpoint endpoint, const Caller& caller, bool loopback_only,
@@ -150,6 +153,7 @@ Access authorize(Endpoint endpoint, const Caller& caller, bool loopback_only,
   if (endpoint == Endpoint::SubmitRuns) return Access::Allowed;
   const Role role = caller.token->role;
   if (role == Role::Operator || role == Role::Engineer) return Access::Allowed;
+  if (endpoint == Endpoint::ReplacePhantom) return Access::Forbidden;
   return caller.token->name == run_owner ? Access::Allowed : Access::Forbidden;
 }
 

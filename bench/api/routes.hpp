@@ -13,15 +13,16 @@
 namespace derma::api {
 
 enum class Endpoint {
-  Health,      // GET /healthz
-  Metrics,     // GET /metrics
-  ListRuns,    // GET /api/v1/runs
-  SubmitRuns,  // POST /api/v1/runs
-  GetRun,      // GET /api/v1/runs/{id}
-  CancelRun,   // POST /api/v1/runs/{id}/cancel
-  RunEvents,   // GET /api/v1/runs/{id}/events
-  RunFile,     // GET /api/v1/runs/{id}/report.json | junit.xml | report.html | capture
-  Rig,         // GET /api/v1/rig
+  Health,          // GET /healthz
+  Metrics,         // GET /metrics
+  ListRuns,        // GET /api/v1/runs
+  SubmitRuns,      // POST /api/v1/runs
+  GetRun,          // GET /api/v1/runs/{id}
+  CancelRun,       // POST /api/v1/runs/{id}/cancel
+  RunEvents,       // GET /api/v1/runs/{id}/events
+  RunFile,         // GET /api/v1/runs/{id}/report.json | junit.xml | report.html | capture
+  Rig,             // GET /api/v1/rig
+  ReplacePhantom,  // POST /api/v1/rig/phantom
   NotFound,
   MethodNotAllowed,
 };
@@ -50,7 +51,8 @@ Caller identify(std::string_view authorization_header, const TokenTable& tokens)
 enum class Access { Allowed, Unauthorized, Forbidden };
 
 // The access rules: reads are open on loopback, else they need any valid token; submit needs
-// any role; cancel needs operator or engineer, or ci for a run it submitted itself.
+// any role; cancel needs operator or engineer, or ci for a run it submitted itself;
+// replacing the phantom needs operator or engineer.
 // `run_owner` is the name of the token that submitted the run (cancel only).
 Access authorize(Endpoint endpoint, const Caller& caller, bool loopback_only,
                  const std::string& run_owner = "");

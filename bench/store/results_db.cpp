@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <mutex>
@@ -615,6 +616,79 @@ std::expected<int, std::string> ResultsDb::mark_interrupted_runs() {
   s.bind(now_utc());
   if (auto done = s.run(); !done)
     return std::unexpected("marking interrupted runs: " + done.error());
+  return sqlite3_changes(impl_->db);
+}
+
+// ---------------------------------------------------------------------------------------
+// Phantom lanes
+
+std::expected<std::optional<int>, std::string> ResultsDb::claim_phantom_lane(
+    const std::string& rig_serial, const std::string& phantom_lot, int lanes, std::int64_t run_id) {
+  std::lock_guard lock(impl_->mutex);
+  sqlite3* db = impl_->db;
+  const auto failed = [&](const std::string& why) {
+    return std::unexpected("phantom lanes of " + rig_serial + " lot " + phantom_lot + ": " + why);
+  };
+  // Read and insert in one write transaction: another process cannot claim the same lane.
+  WriteTransaction tx(db);
+  if (!tx.error().empty()) return failed(tx.error());
+  std::vector<bool> used(static_cast<std::size_t>(std::max(lanes, 0)), false);
+  {
+    Statement s(db, "SELECT lane FROM phantom_lanes WHERE rig_serial = ? AND phantom_lot = ?");
+    s.bind(rig_serial).bind(phantom_lot);
+    while (s.step()) {
+      const std::int64_t lane = s.integer(0);
+      if (lane >= 0 && lane < lanes) used[static_cast<std::size_t>(lane)] = true;
+    }
+    if (!s.ok()) return failed(s.error());
+  }
+  int free_lane = -1;
+  for (int lane = 0; lane < lanes && free_lane < 0; ++lane)
+    if (!used[static_cast<std::size_t>(lane)]) free_lane = lane;
+  if (free_lane < 0) return std::optional<int>();
+  Statement insert(db,
+                   "INSERT INTO phantom_lanes (rig_serial, phantom_lot, lane, run_id, used_at) "
+                   "VALUES (?, ?, ?, ?, ?)");
+  insert.bind(rig_serial).bind(phantom_lot).bind(free_lane).bind(run_id).bind(now_utc());
+  if (auto done = insert.run(); !done) return failed(done.error());
+  if (auto done = tx.commit(); !done) return failed(done.error());
+  return std::optional<int>(free_lane);
+}
+
+std::expected<void, std::string> ResultsDb::release_phantom_lanes_of(std::int64_t run_id) {
+  std::lock_guard lock(impl_->mutex);
+  Statement s(impl_->db, "DELETE FROM phantom_lanes WHERE run_id = ?");
+  s.bind(run_id);
+  if (auto done = s.run(); !done)
+    return std::unexpected(run_label(run_id) + ": releasing phantom lanes: " + done.error());
+  return {};
+}
+
+std::expected<std::vector<PhantomLane>, std::string> ResultsDb::phantom_lanes(
+    const std::string& rig_serial, const std::string& phantom_lot) const {
+  std::lock_guard lock(impl_->mutex);
+  Statement s(impl_->db,
+              "SELECT rig_serial, phantom_lot, lane, run_id, used_at FROM phantom_lanes "
+              "WHERE rig_serial = ? AND phantom_lot = ? ORDER BY lane");
+  s.bind(rig_serial).bind(phantom_lot);
+  std::vector<PhantomLane> lanes;
+  while (s.step())
+    lanes.push_back(
+        {s.text(0), s.text(1), static_cast<int>(s.integer(2)), s.integer(3), s.text(4)});
+  if (!s.ok())
+    return std::unexpected("phantom lanes of " + rig_serial + " lot " + phantom_lot + ": " +
+                           s.error());
+  return lanes;
+}
+
+std::expected<int, std::string> ResultsDb::reset_phantom_lanes(const std::string& rig_serial,
+                                                               const std::string& phantom_lot) {
+  std::lock_guard lock(impl_->mutex);
+  Statement s(impl_->db, "DELETE FROM phantom_lanes WHERE rig_serial = ? AND phantom_lot = ?");
+  s.bind(rig_serial).bind(phantom_lot);
+  if (auto done = s.run(); !done)
+    return std::unexpected("resetting phantom lanes of " + rig_serial + " lot " + phantom_lot +
+                           ": " + done.error());
   return sqlite3_changes(impl_->db);
 }
 

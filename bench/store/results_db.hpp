@@ -84,6 +84,15 @@ struct AuditVerification {
   std::optional<std::string> problem;  // first broken link: "entry 17: hash mismatch ..."
 };
 
+// A phantom lane a run used on a rig (bench serve with a held device rig).
+struct PhantomLane {
+  std::string rig_serial;
+  std::string phantom_lot;
+  int lane = 0;
+  std::int64_t run_id = 0;
+  std::string used_at;  // ISO 8601 UTC
+};
+
 class ResultsDb {
  public:
   static std::expected<std::unique_ptr<ResultsDb>, std::string> open(const std::string& path);
@@ -106,6 +115,21 @@ class ResultsDb {
   std::expected<std::vector<CheckRow>, std::string> checks_of(std::int64_t run_id) const;
   // At start-up: runs left `running` by a process that died become `interrupted`.
   std::expected<int, std::string> mark_interrupted_runs();
+
+  // Phantom lanes of (rig, lot). claim_phantom_lane marks the lowest lane of [0, lanes) not
+  // yet used as used by run_id and returns it; nullopt when every lane is used (the tray is
+  // exhausted). Claims persist across restarts.
+  std::expected<std::optional<int>, std::string> claim_phantom_lane(const std::string& rig_serial,
+                                                                    const std::string& phantom_lot,
+                                                                    int lanes, std::int64_t run_id);
+  // Gives back the lanes run_id claimed (a run that never started a roll on them).
+  std::expected<void, std::string> release_phantom_lanes_of(std::int64_t run_id);
+  // The lanes used on (rig, lot), lowest lane first.
+  std::expected<std::vector<PhantomLane>, std::string> phantom_lanes(
+      const std::string& rig_serial, const std::string& phantom_lot) const;
+  // A replaced phantom: forgets every lane used on (rig, lot); returns how many there were.
+  std::expected<int, std::string> reset_phantom_lanes(const std::string& rig_serial,
+                                                      const std::string& phantom_lot);
 
   std::expected<AuditEntry, std::string> append_audit(
       const std::string& actor, const std::string& role, const std::string& action,

@@ -108,7 +108,24 @@ CREATE TABLE audit_head (
 INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '');
 )sql";
 
-constexpr const char* kMigrations[] = {kVersion1};
+// Version 2: the phantom lanes `bench serve` has used on a held device rig. A lane rolled
+// once holds that roll's channels; rolling it again lands on them (channel_density reads
+// about double), so each run gets a lane of the tray no earlier run used. The set is per rig
+// serial and phantom lot: a new lot is a fresh tray. Replacing a phantom deletes its rows
+// (the audit log keeps the `phantom.replace` entry). run_id is not a foreign key: the lane
+// stays used whatever becomes of the run.
+constexpr const char* kVersion2 = R"sql(
+CREATE TABLE phantom_lanes (
+  rig_serial  TEXT NOT NULL,
+  phantom_lot TEXT NOT NULL,
+  lane        INTEGER NOT NULL CHECK (lane >= 0),
+  run_id      INTEGER NOT NULL,
+  used_at     TEXT NOT NULL,
+  PRIMARY KEY (rig_serial, phantom_lot, lane)
+);
+)sql";
+
+constexpr const char* kMigrations[] = {kVersion1, kVersion2};
 
 }  // namespace
 

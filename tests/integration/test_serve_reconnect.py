@@ -5,7 +5,7 @@ be; `bench serve --rig PATH` holds it open: /api/v1/rig shows the rig's identity
 run, a run passes on the held link, killing rigsim (an unplug) turns the rig disconnected,
 a run submitted meanwhile waits queued, and starting rigsim again on the same path makes the
 daemon reconnect by itself, after which the waiting run passes and the audit log verifies.
-(One run per rigsim: a second run of the suite would roll the same phantom lane again.)
+(Each run rolls a fresh phantom lane: test_serve_lanes.py.)
 A run that loses the rig mid-way ends `error` with exit code 3 and the daemon reconnects.
 """
 import http.client
@@ -36,10 +36,10 @@ def start_rigsim(env, link, *extra):
 
 
 class Daemon:
-    def __init__(self, env, rig, data):
+    def __init__(self, env, rig, data, extra_tokens=""):
         tokens = env.out("tokens.yaml")
         with open(tokens, "w") as f:
-            f.write(f"tokens:\n  - {{name: ci-main, role: ci, token: \"{CI}\"}}\n")
+            f.write(f"tokens:\n  - {{name: ci-main, role: ci, token: \"{CI}\"}}\n" + extra_tokens)
         self.proc = subprocess.Popen(
             [env.bench, "serve", "--rig", rig, "--listen", "127.0.0.1:0", "--token-file", tokens,
              "--data", data, "--suites", env.path("fixtures", "suites")],

@@ -146,6 +146,20 @@ TEST_CASE("ci may cancel only its own runs; operators and engineers any run") {
   CHECK(authorize(Endpoint::CancelRun, eng, true, "") == Access::Allowed);
 }
 
+TEST_CASE("only operators and engineers may replace the rig's phantom") {
+  const TokenTable tokens = table();
+  const Caller nobody;
+  const Caller ci = identify("Bearer ci-secret-0123456789", tokens);
+  const Caller op = identify("Bearer operator-secret-0123456789", tokens);
+  const Caller eng = identify("Bearer engineer-secret-0123456789", tokens);
+  CHECK(match_route("POST", "/api/v1/rig/phantom").endpoint == Endpoint::ReplacePhantom);
+  CHECK(match_route("GET", "/api/v1/rig/phantom").endpoint == Endpoint::MethodNotAllowed);
+  CHECK(authorize(Endpoint::ReplacePhantom, nobody, true) == Access::Unauthorized);
+  CHECK(authorize(Endpoint::ReplacePhantom, ci, true) == Access::Forbidden);
+  CHECK(authorize(Endpoint::ReplacePhantom, op, true) == Access::Allowed);
+  CHECK(authorize(Endpoint::ReplacePhantom, eng, false) == Access::Allowed);
+}
+
 TEST_CASE("suite names that climb out of the suites directory are refused") {
   CHECK(is_safe_relative_path("validate-DR-192-0.50.yaml"));
   CHECK(is_safe_relative_path("lab/validate.yaml"));

@@ -40,6 +40,24 @@ TEST_CASE("the handshake reports the rig's identity, calibration and limits") {
   CHECK(r->watchdog_timeout_ms == 1500);
 }
 
+TEST_CASE("a smaller tray and another phantom lot are reported and enforced") {
+  FirmwareConfig config;
+  config.lanes = 2;
+  config.phantom_lot = "LOT-B";
+  const RollerDefinition roller = test::fixture_roller(kNominal);
+  TestHost host(roller, roller.seed, config);
+  host.hello();
+  auto r = proto::decode_hello_reply(host.of(proto::reply_type(MsgType::Hello))[0].payload);
+  REQUIRE(r.has_value());
+  CHECK(r->lanes == 2);
+  CHECK(r->phantom_lot == "LOT-B");
+  host.home();
+  host.send(MsgType::SelectLane, proto::SelectLane{1});
+  CHECK(host.last_ack(MsgType::SelectLane) == Result::Ok);
+  host.send(MsgType::SelectLane, proto::SelectLane{2});
+  CHECK(host.last_ack(MsgType::SelectLane) == Result::OutOfRange);
+}
+
 TEST_CASE("a Hello of another protocol version gets VersionMismatch with the rig's version") {
   TestHost host(kNominal);
   proto::Frame f;

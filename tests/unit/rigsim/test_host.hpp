@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "drivers/protocol/frame.hpp"
@@ -42,8 +43,8 @@ inline proto::Scan typical_scan() {
 
 class TestHost {
  public:
-  explicit TestHost(const RollerDefinition& def, std::uint64_t seed)
-      : fw(build_roller_model(def, seed), FirmwareConfig{}) {}
+  explicit TestHost(const RollerDefinition& def, std::uint64_t seed, FirmwareConfig config = {})
+      : fw(build_roller_model(def, seed), std::move(config)) {}
   explicit TestHost(const std::string& roller_file)
       : TestHost(fixture_roller(roller_file), fixture_roller(roller_file).seed) {}
 

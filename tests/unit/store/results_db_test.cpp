@@ -463,3 +463,63 @@ TEST_CASE("two connections on one file both write (WAL)") {
   CHECK(v.entries == 10);
   CHECK_FALSE(v.problem.has_value());
 }
+
+TEST_CASE("phantom lanes are claimed lowest first, one per run, until the tray is exhausted") {
+  TempDir dir;
+  auto db = open_db(dir.file());
+  for (int expected = 0; expected < 3; ++expected) {
+    auto lane = db->claim_phantom_lane("RIG-1", "LOT-A", 3, 100 + expected);
+    REQUIRE(lane.has_value());
+    REQUIRE(lane->has_value());
+    CHECK(**lane == expected);
+  }
+  auto exhausted = db->claim_phantom_lane("RIG-1", "LOT-A", 3, 200);
+  REQUIRE(exhausted.has_value());
+  CHECK_FALSE(exhausted->has_value());
+  auto used = db->phantom_lanes("RIG-1", "LOT-A");
+  REQUIRE(used.has_value());
+  REQUIRE(used->size() == 3);
+  CHECK((*used)[1].lane == 1);
+  CHECK((*used)[1].run_id == 101);
+  CHECK_FALSE((*used)[1].used_at.empty());
+}
+
+TEST_CASE("phantom lanes are counted per rig and per phantom lot") {
+  TempDir dir;
+  auto db = open_db(dir.file());
+  REQUIRE(db->claim_phantom_lane("RIG-1", "LOT-A", 2, 1).value() == 0);
+  REQUIRE(db->claim_phantom_lane("RIG-1", "LOT-A", 2, 2).value() == 1);
+  CHECK(db->claim_phantom_lane("RIG-1", "LOT-B", 2, 3).value() == 0);
+  CHECK(db->claim_phantom_lane("RIG-2", "LOT-A", 2, 4).value() == 0);
+  CHECK_FALSE(db->claim_phantom_lane("RIG-1", "LOT-A", 2, 5).value().has_value());
+}
+
+TEST_CASE("a replaced phantom gives its lanes back, and the claims survive a re-open") {
+  TempDir dir;
+  {
+    auto db = open_db(dir.file());
+    REQUIRE(db->claim_phantom_lane("RIG-1", "LOT-A", 2, 1).value() == 0);
+    REQUIRE(db->claim_phantom_lane("RIG-1", "LOT-A", 2, 2).value() == 1);
+    REQUIRE(db->claim_phantom_lane("RIG-1", "LOT-B", 2, 3).value() == 0);
+  }
+  auto db = open_db(dir.file());
+  CHECK_FALSE(db->claim_phantom_lane("RIG-1", "LOT-A", 2, 4).value().has_value());
+  auto reset = db->reset_phantom_lanes("RIG-1", "LOT-A");
+  REQUIRE(reset.has_value());
+  CHECK(*reset == 2);
+  CHECK(db->phantom_lanes("RIG-1", "LOT-A").value().empty());
+  CHECK(db->phantom_lanes("RIG-1", "LOT-B").value().size() == 1);
+  CHECK(db->claim_phantom_lane("RIG-1", "LOT-A", 2, 5).value() == 0);
+}
+
+TEST_CASE("a run's lane is given back when the run released it, and only that one") {
+  TempDir dir;
+  auto db = open_db(dir.file());
+  REQUIRE(db->claim_phantom_lane("RIG-1", "LOT-A", 4, 1).value() == 0);
+  REQUIRE(db->claim_phantom_lane("RIG-1", "LOT-A", 4, 2).value() == 1);
+  REQUIRE(db->release_phantom_lanes_of(1).has_value());
+  auto used = db->phantom_lanes("RIG-1", "LOT-A").value();
+  REQUIRE(used.size() == 1);
+  CHECK(used[0].run_id == 2);
+  CHECK(db->claim_phantom_lane("RIG-1", "LOT-A", 4, 3).value() == 0);
+}
