@@ -170,7 +170,7 @@ int analyze_scan_command(const AnalyzeScanCommand& cmd) {
 
   const nlohmann::json json = report::to_json(run);
   std::ofstream json_file(fs::path(cmd.out_dir) / "report.json");
-  json_file << json.dump(2) << "\n";
+  json_file << json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   std::ofstream junit_file(fs::path(cmd.out_dir) / "junit.xml");
   junit_file << report::to_junit_xml(run);
   if (!json_file.flush() || !junit_file.flush()) {

@@ -138,7 +138,8 @@ int history_command(const HistoryCommand& cmd) {
   if (cmd.json) {
     json out = json::array();
     for (const auto& r : *runs) out.push_back(run_json(r));
-    std::cout << json{{"runs", out}}.dump(2) << "\n";
+    std::cout << json{{"runs", out}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+              << "\n";
     return 0;
   }
   std::vector<std::vector<std::string>> rows{
@@ -172,7 +173,7 @@ int show_command(const ShowCommand& cmd) {
     json out = run_json(r);
     out["checks"] = json::array();
     for (const auto& c : *checks) out["checks"].push_back(check_json(c));
-    std::cout << out.dump(2) << "\n";
+    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return 0;
   }
   print_table({{"run", std::to_string(r.id)},
@@ -227,7 +228,9 @@ int audit_log_command(const AuditCommand& cmd) {
   if (cmd.json) {
     json out = json::array();
     for (const auto& e : *entries) out.push_back(audit_json(e));
-    std::cout << json{{"entries", out}}.dump(2) << "\n";
+    std::cout << json{{"entries", out}}.dump(2, ' ', false,
+                                             nlohmann::json::error_handler_t::replace)
+              << "\n";
     return 0;
   }
   std::vector<std::vector<std::string>> rows{

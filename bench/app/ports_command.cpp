@@ -24,7 +24,7 @@ int list_ports_command(const PortsCommand& cmd) {
                      {"manufacturer", p.manufacturer},
                      {"product", p.product},
                      {"serial_number", p.serial_number}});
-    std::cout << out.dump(2) << "\n";
+    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return 0;
   }
   if (ports->empty()) {

@@ -48,8 +48,9 @@ std::expected<RunRecording, std::string> start_recording(const RunCommand& cmd,
       {"suite", cmd.suite_file},
       {"rig", cmd.rig},
       {"roller", cmd.roller_file.empty() ? cmd.roller_serial : cmd.roller_file}};
-  auto audited = recording.db->append_audit(recording.actor, "operator", "run.start",
-                                            "run " + std::to_string(*id), "cli", detail.dump());
+  auto audited = recording.db->append_audit(
+      recording.actor, "operator", "run.start", "run " + std::to_string(*id), "cli",
+      detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   if (!audited) return std::unexpected(audited.error());
   return recording;
 }
@@ -62,9 +63,9 @@ std::expected<void, std::string> finish_recording(RunRecording& recording,
   const nlohmann::json detail = {{"verdict", report::to_string(report.verdict)},
                                  {"exit_code", report::exit_code_for(report.verdict)},
                                  {"roller", report.roller_serial}};
-  auto audited =
-      recording.db->append_audit(recording.actor, "operator", "run.finish",
-                                 "run " + std::to_string(recording.run_id), "cli", detail.dump());
+  auto audited = recording.db->append_audit(
+      recording.actor, "operator", "run.finish", "run " + std::to_string(recording.run_id), "cli",
+      detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   if (!audited) return std::unexpected(audited.error());
   return {};
 }

@@ -38,7 +38,11 @@ std::expected<void, std::string> write_report_files(const RunReport& report,
   std::filesystem::create_directories(dir, ec);
   if (ec) return std::unexpected("cannot create " + dir + ": " + ec.message());
   const std::filesystem::path base(dir);
-  if (auto r = write_atomically(base / "report.json", to_json(report).dump(2) + "\n"); !r) return r;
+  if (auto r = write_atomically(
+          base / "report.json",
+          to_json(report).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+      !r)
+    return r;
   if (auto r = write_atomically(base / "report.html", to_html(report)); !r) return r;
   return write_atomically(base / "junit.xml", to_junit_xml(report));
 }

@@ -279,7 +279,8 @@ void MsaSession::write_json() {
   };
   if (outcome_.study)
     j["study"] = to_json(*outcome_.study, analysis::GaugeStudyOptions{}.interaction_alpha);
-  std::ofstream(fs::path(options_.out_dir) / "msa.json") << j.dump(2) << "\n";
+  std::ofstream(fs::path(options_.out_dir) / "msa.json")
+      << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }
 
 MsaOutcome MsaSession::run() {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -52,6 +53,25 @@ proto::LinkCounters counters_since(const proto::LinkCounters& start,
   return d;
 }
 
+std::string utc_today_iso8601() {
+  return utc_now_iso8601().substr(0, 10);
+}
+
+// Why the rig may not be used, if its calibration due date (YYYY-MM-DD) has passed or
+// cannot be read. ISO dates compare as text.
+std::optional<std::string> calibration_problem(const std::string& due, const std::string& today) {
+  int year = 0, month = 0, day = 0;
+  char tail = 0;
+  if (due.size() != 10 ||
+      std::sscanf(due.c_str(), "%4d-%2d-%2d%c", &year, &month, &day, &tail) != 3 || month < 1 ||
+      month > 12 || day < 1 || day > 31)
+    return "the rig reports calibration due date '" + due + "', which is not a YYYY-MM-DD date";
+  if (due < today)
+    return "the rig's load-cell calibration expired on " + due + " (today is " + today +
+           "): recalibrate it before measuring";
+  return std::nullopt;
+}
+
 // Outcome of one step: empty = ok, else what went wrong and what it makes the run.
 struct StepFailure {
   RunVerdict verdict = RunVerdict::Error;
@@ -64,7 +84,12 @@ class RunSession {
   RunSession(const suite::Suite& suite, const RunOptions& options)
       : suite_(suite), options_(options) {}
 
+  ~RunSession() {
+    // A borrowed client outlives the run: never leave it a tap into this run's capture.
+    if (options_.borrowed_rig) options_.borrowed_rig->set_wire_tap({});
+  }
   RunOutcome run();
+  RunOutcome run_steps();
 
  private:
   void progress(const std::string& line) const {
@@ -83,6 +108,7 @@ class RunSession {
                    const std::string& message);
   void leave_rig_safe();
   void write_outputs();
+  void check_outputs();
   bool stop_requested() const { return options_.stop_requested && options_.stop_requested->load(); }
 
   const suite::Suite& suite_;
@@ -101,6 +127,7 @@ class RunSession {
   std::optional<analysis::RollRecord> last_roll_;
   std::optional<analysis::ScanRecord> last_scan_;
   bool bad_input_ = false;
+  bool output_failed_ = false;  // report files could not be written
 };
 
 std::optional<StepFailure> RunSession::prepare_output() {
@@ -172,6 +199,10 @@ std::optional<StepFailure> RunSession::connect() {
   if (!hello) return from_rig_error(hello.error());
   identity_ = *hello;
   fill_rig_identity(report_.rig, *hello);
+  // A rig past its load-cell calibration measures force with an unknown error: its
+  // verdicts cannot be trusted, so it runs nothing (PROTOCOL.md section 9).
+  if (auto problem = calibration_problem(hello->calibration_due, utc_today_iso8601()))
+    return StepFailure{RunVerdict::Error, *problem};
   progress("connected to rig " + hello->rig_serial + " (" + hello->firmware_version + ") on " +
            report_.rig.port + ", calibration due " + hello->calibration_due);
   return std::nullopt;
@@ -195,7 +226,8 @@ void RunSession::write_metadata() {
         {"text", roller_text_}}},
       {"rig", {{"address", options_.rig_address}}},
   };
-  capture_->append_text(store::RecordKind::Metadata, meta.dump());
+  capture_->append_text(store::RecordKind::Metadata,
+                        meta.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   capture_->sync();
 }
 
@@ -292,12 +324,13 @@ std::optional<StepFailure> RunSession::execute(const suite::Step& step) {
 void RunSession::record_step(const suite::Step& step, const std::string& status, double seconds,
                              const std::string& message) {
   report_.steps.push_back({step.name, step.line, status, seconds, message});
-  capture_->append_text(store::RecordKind::Step, nlohmann::json{{"step", step.name},
-                                                                {"line", step.line},
-                                                                {"status", status},
-                                                                {"duration_s", seconds},
-                                                                {"message", message}}
-                                                     .dump());
+  capture_->append_text(store::RecordKind::Step,
+                        nlohmann::json{{"step", step.name},
+                                       {"line", step.line},
+                                       {"status", status},
+                                       {"duration_s", seconds},
+                                       {"message", message}}
+                            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   capture_->sync();  // everything up to the last completed step survives a crash
 }
 
@@ -332,15 +365,48 @@ void RunSession::write_outputs() {
                                          {"finished_at", json["finished_at"]},
                                          {"duration_s", json["duration_s"]},
                                          {"link", json["link"]}}
-                              .dump());
+                              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     capture_->sync();
   }
   if (options_.out_dir.empty()) return;
-  if (auto written = report::write_report_files(report_, options_.out_dir); !written)
+  if (auto written = report::write_report_files(report_, options_.out_dir); !written) {
     spdlog::error("{}", written.error());
+    output_failed_ = true;
+  }
 }
 
+// A run whose record is incomplete is not a pass: the capture or the report could not
+// be written in full (disk full, file size limit, I/O error).
+void RunSession::check_outputs() {
+  if (capture_ && !capture_->error().empty()) {
+    report_.verdict = RunVerdict::Error;
+    report_.error = "the capture file is incomplete: " + capture_->error();
+  }
+}
+
+// Nothing may escape a run: an unexpected exception (a bug, a full disk) still ends in an
+// error verdict with the rig left safe and whatever could be written written.
 RunOutcome RunSession::run() {
+  try {
+    return run_steps();
+  } catch (const std::exception& e) {
+    report_.verdict = RunVerdict::Error;
+    report_.error = std::string("internal error, run stopped: ") + e.what();
+    spdlog::error("{}", report_.error);
+    try {
+      leave_rig_safe();
+      write_outputs();
+    } catch (const std::exception& again) {
+      spdlog::error("could not write the report of the failed run: {}", again.what());
+    }
+    RunOutcome outcome;
+    outcome.exit_code = report::kExitRigError;
+    outcome.report = report_;
+    return outcome;
+  }
+}
+
+RunOutcome RunSession::run_steps() {
   const auto t0 = std::chrono::steady_clock::now();
   report_.suite_name = suite_.name;
   report_.suite_file = suite_.file;
@@ -370,7 +436,8 @@ RunOutcome RunSession::run() {
   if (!failure) failure = connect();
   if (!failure) {
     capture_->append_text(store::RecordKind::Metadata,
-                          nlohmann::json{{"rig", {{"port", report_.rig.port}}}}.dump());
+                          nlohmann::json{{"rig", {{"port", report_.rig.port}}}}.dump(
+                              -1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
 
   // A watcher turns an operator's interrupt into an Abort while a step blocks on the rig.
@@ -391,8 +458,12 @@ RunOutcome RunSession::run() {
   for (std::size_t i = 0; !failure && i < suite_.steps.size(); ++i) {
     const suite::Step& step = suite_.steps[i];
     if (stop_requested()) {
+      // Recorded like a failed step, so the capture says where the run stopped.
       failure = StepFailure{RunVerdict::Aborted,
                             "interrupted by the operator before step '" + step.name + "'"};
+      record_step(step, "failed", 0, failure->message);
+      for (std::size_t j = i + 1; j < suite_.steps.size(); ++j)
+        report_.steps.push_back({suite_.steps[j].name, suite_.steps[j].line, "skipped", 0, ""});
       break;
     }
     progress("step " + std::to_string(i + 1) + "/" + std::to_string(suite_.steps.size()) + ": " +
@@ -423,6 +494,7 @@ RunOutcome RunSession::run() {
     if (report_.all_checks().empty()) report_.error = "the suite ran no checks: nothing was judged";
   }
   report_.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  check_outputs();
   write_outputs();
   if (options_.borrowed_rig && client_) client_->set_wire_tap({});  // the holder keeps it open
   client_ = nullptr;
@@ -431,6 +503,8 @@ RunOutcome RunSession::run() {
 
   RunOutcome outcome;
   outcome.exit_code = bad_input_ ? report::kExitBadInput : report::exit_code_for(report_.verdict);
+  if (output_failed_ && outcome.exit_code == report::kExitPass)
+    outcome.exit_code = report::kExitRigError;
   outcome.report = std::move(report_);
   return outcome;
 }

@@ -55,10 +55,21 @@ void CaptureWriter::append(RecordKind kind, std::span<const std::uint8_t> data) 
   std::lock_guard lock(mutex_);
   put_le<std::uint64_t>(header + 1, now_ns() - start_ns_);
   put_le<std::uint32_t>(header + 9, static_cast<std::uint32_t>(data.size()));
-  std::fwrite(header, 1, sizeof header, file_);
+  if (std::fwrite(header, 1, sizeof header, file_) != sizeof header) note_failure("write");
   // fwrite's buffer must not be null even for zero bytes (an empty span's data() may be).
-  if (!data.empty()) std::fwrite(data.data(), 1, data.size(), file_);
+  if (!data.empty() && std::fwrite(data.data(), 1, data.size(), file_) != data.size())
+    note_failure("write");
   bytes_ += sizeof header + data.size();
+}
+
+void CaptureWriter::note_failure(const char* what) {
+  if (error_.empty())
+    error_ = std::string(what) + " of " + path_ + " failed: " + std::strerror(errno);
+}
+
+std::string CaptureWriter::error() const {
+  std::lock_guard lock(mutex_);
+  return error_;
 }
 
 void CaptureWriter::append_text(RecordKind kind, const std::string& text) {
@@ -67,8 +78,8 @@ void CaptureWriter::append_text(RecordKind kind, const std::string& text) {
 
 void CaptureWriter::sync() {
   std::lock_guard lock(mutex_);
-  std::fflush(file_);
-  ::fdatasync(fileno(file_));
+  if (std::fflush(file_) != 0) note_failure("flush");
+  if (::fdatasync(fileno(file_)) != 0) note_failure("fdatasync");
 }
 
 std::uint64_t CaptureWriter::bytes_written() const {

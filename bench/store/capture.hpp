@@ -57,6 +57,8 @@ class CaptureWriter {
   // Flush and fdatasync: everything appended so far survives a crash.
   void sync();
   const std::string& path() const { return path_; }
+  // The first write, flush or sync failure, sticky; empty while every byte made it.
+  std::string error() const;
   std::uint64_t bytes_written() const;
 
  private:
@@ -66,6 +68,8 @@ class CaptureWriter {
   std::string path_;
   std::uint64_t bytes_ = 0;
   std::uint64_t start_ns_ = 0;
+  std::string error_;  // first failure (guarded by mutex_)
+  void note_failure(const char* what);
 };
 
 // Reads every complete record. A truncated tail (crash mid-write) is not an error: the

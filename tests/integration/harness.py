@@ -43,7 +43,7 @@ class Env:
 
     def run_bench(self, *args, timeout=300):
         started = time.monotonic()
-        proc = subprocess.run([self.bench, *args], capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run([self.bench, *args], capture_output=True, text=True, errors="replace", timeout=timeout)
         proc.seconds = time.monotonic() - started
         return proc
 

@@ -123,5 +123,52 @@ def test_rigsim_killed_mid_run_exits_3_and_keeps_the_capture(env):
     expect(os.path.getsize(capture) > 20000, "capture kept what was recorded")
 
 
+def test_a_rig_past_its_calibration_due_date_measures_nothing(env):
+    link = env.out("expired-rig")
+    rig = start_rigsim(env, link, "--calibration-due", "2020-01-31")
+    try:
+        proc = env.run_bench("run", env.suite("DR-192-0.50"), "--rig", link, "--serial", "SIM-0001",
+                             "--out", env.out("expired"))
+    finally:
+        rig.send_signal(signal.SIGTERM)
+        rig.wait(timeout=10)
+    expect(proc.returncode == 3, describe(proc))
+    with open(env.out("expired/report.json")) as f:
+        report = json.load(f)
+    expect(report["verdict"] == "error" and "calibration expired on 2020-01-31" in report["error"], report["error"])
+    expect(report["checks"] == [], "no check judged on an uncalibrated rig")
+
+
+def test_a_roller_serial_that_is_not_utf8_does_not_crash_the_run(env):
+    with open(env.roller("nominal-DR-192-0.50"), "rb") as f:
+        text = f.read()
+    bad = env.out("latin1/roller.yaml")
+    os.makedirs(os.path.dirname(bad), exist_ok=True)
+    import re
+    with open(bad, "wb") as f:
+        f.write(re.sub(rb"serial: *[^\n]*", b"serial: SIM-\xe9\xff", text, count=1))
+    proc = env.run_bench("run", env.suite("DR-192-0.50"), "--rig", "sim", "--roller", bad,
+                         "--out", env.out("latin1/out"))
+    expect(proc.returncode == 0, describe(proc))  # judged like any roller, never a crash
+    with open(env.out("latin1/out/report.json")) as f:
+        report = json.load(f)  # valid JSON: the bad bytes are replaced
+    expect(report["roller"]["serial"].startswith("SIM-"), report["roller"])
+
+
+def test_a_run_whose_capture_cannot_be_written_in_full_is_not_a_pass(env):
+    import resource
+
+    def limit_file_size():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2_000_000, 2_000_000))
+
+    out = env.out("fsize")
+    proc = subprocess.run([env.bench, "run", env.suite("DR-192-0.50"), "--rig", "sim", "--roller",
+                           env.roller("nominal-DR-192-0.50"), "--out", out],
+                          capture_output=True, text=True, timeout=300, preexec_fn=limit_file_size)
+    expect(proc.returncode == 3, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr[-2000:]}")
+    expect("capture file is incomplete" in proc.stdout + proc.stderr, proc.stdout)
+
+
 if __name__ == "__main__":
     main(globals())
