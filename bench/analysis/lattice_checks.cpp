@@ -131,9 +131,25 @@ CheckResult check_missing_channels(const CheckContext& context) {
 
   result.value = missing;
   result.figures.push_back({"needles_judged", double(needles.size()), "count"});
+  result.figures.push_back({"needles", double(context.geometry.needle_count()), "count"});
   result.figures.push_back({"impressions_predicted", double(context.predicted.size()), "count"});
   result.figures.push_back({"impressions_missed", double(missed_impressions), "count"});
   result.figures.push_back({"unexpected_channels", double(unexpected), "count"});
+  // A needle with no impression in the scan is neither found nor missing, so a scan that
+  // misses part of the revolution would pass a roller whose defect printed elsewhere. The
+  // check only judges the roller when every needle was seen; what was counted stays in the
+  // findings and figures so the partial picture is not lost.
+  const int needles_covered = static_cast<int>(needles.size());
+  if (needles_covered < context.geometry.needle_count()) {
+    const double circumference_mm = M_PI * context.geometry.drum_diameter_mm;
+    return error_result(
+        result,
+        text("only %d of %d needles have a predicted impression judged inside the scan (%d of "
+             "them left no channel somewhere): the scan must cover at least one drum "
+             "circumference (pi*D = %.1f mm) of the rolled track, on readable phantom, for "
+             "every needle to be judged",
+             needles_covered, context.geometry.needle_count(), missing, circumference_mm));
+  }
   result.verdict = missing > context.limits.missing_max ? Verdict::Fail : Verdict::Pass;
   result.summary = text(
       "%d of %zu needles left no channel somewhere (%zu of %zu impressions missed; limit %d); %zu "

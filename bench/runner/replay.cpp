@@ -33,6 +33,7 @@ class Replayer {
   void on_host_bytes(const std::vector<std::uint8_t>& bytes);
   void on_step_end(const json& step);
   void on_end(const json& end);
+  void judge_the_run(bool capture_truncated);
   const suite::Step* current_step() const {
     return step_index_ < suite_.steps.size() ? &suite_.steps[step_index_] : nullptr;
   }
@@ -209,6 +210,55 @@ void Replayer::on_end(const json& end) {
       report_.link_counters[name] = value.get<std::uint64_t>();
 }
 
+// The run's verdict. Only a run that did every step of its suite is judged again from its
+// data (so --spec can re-judge it); a run that broke off keeps the verdict it had, since
+// the data of the steps it never ran would otherwise simply be missing from the judgement
+// and a partial run could pass.
+void Replayer::judge_the_run(bool capture_truncated) {
+  const std::size_t recorded = report_.steps.size();  // failed steps add their skipped ones
+  const std::size_t planned = suite_.steps.size();
+  const bool step_failed = std::any_of(report_.steps.begin(), report_.steps.end(),
+                                       [](const auto& s) { return s.status == "failed"; });
+  if (!ended_) {
+    report_.verdict = report::RunVerdict::Error;
+    report_.error =
+        "the capture ends before the run did (crash or kill): " + std::to_string(recorded) +
+        " steps recorded" + (capture_truncated ? ", last record cut short" : "");
+    return;
+  }
+  const bool completed = !step_failed && recorded >= planned;
+  const std::string run_error = report_.error;  // from the End record
+  // A completed run ends "error" with no message when a check could not be computed:
+  // that verdict came from the checks and is judged again like any other.
+  const bool broke_off =
+      end_verdict_ == "aborted" || (end_verdict_ == "error" && (!completed || !run_error.empty()));
+  if (!completed && !step_failed) {
+    // The live run stopped without recording why (an interrupt or a crash between
+    // steps): the rest of the suite is missing, listed as skipped like after a failure.
+    const std::string why = "the run ended after " + std::to_string(recorded) + " of " +
+                            std::to_string(planned) + " steps";
+    for (std::size_t j = recorded; j < planned; ++j)
+      report_.steps.push_back({suite_.steps[j].name, suite_.steps[j].line, "skipped", 0, ""});
+    report_.error = run_error.empty() ? why : why + ": " + run_error;
+  }
+  if (broke_off) {
+    report_.verdict =
+        end_verdict_ == "aborted" ? report::RunVerdict::Aborted : report::RunVerdict::Error;
+    if (report_.error.empty())
+      report_.error = end_verdict_ == "aborted" ? "the run was aborted" : "the run ended in error";
+    return;
+  }
+  if (!completed) {
+    // The End record says pass or fail, yet steps are missing or failed: never a pass.
+    report_.verdict = report::RunVerdict::Error;
+    if (report_.error.empty())
+      report_.error = "the run ended with a failed step but a '" + end_verdict_ + "' verdict";
+    return;
+  }
+  report_.verdict = report::verdict_of_checks(report_);
+  report_.error = report_.all_checks().empty() ? "the suite ran no checks: nothing was judged" : "";
+}
+
 std::expected<report::RunReport, ReplayError> Replayer::run() {
   auto contents = store::read_capture(options_.capture_file);
   if (!contents) return std::unexpected(ReplayError{true, contents.error()});
@@ -246,24 +296,7 @@ std::expected<report::RunReport, ReplayError> Replayer::run() {
   }
   report_.capture_file = options_.capture_file;
 
-  // A run that broke off keeps the verdict it had (error or aborted): replay cannot know
-  // more than the live run did. A run that finished is judged again from its data.
-  const bool broke_off = end_verdict_ == "error" || end_verdict_ == "aborted";
-  const bool step_failed = std::any_of(report_.steps.begin(), report_.steps.end(),
-                                       [](const auto& s) { return s.status == "failed"; });
-  if (!ended_) {
-    report_.verdict = report::RunVerdict::Error;
-    report_.error = "the capture ends before the run did (crash or kill): " +
-                    std::to_string(report_.steps.size()) + " steps recorded" +
-                    (contents->truncated ? ", last record cut short" : "");
-  } else if (broke_off && (step_failed || report_.rolls.empty())) {
-    report_.verdict =
-        end_verdict_ == "aborted" ? report::RunVerdict::Aborted : report::RunVerdict::Error;
-  } else {
-    report_.verdict = report::verdict_of_checks(report_);
-    report_.error =
-        report_.all_checks().empty() ? "the suite ran no checks: nothing was judged" : "";
-  }
+  judge_the_run(contents->truncated);
   return report_;
 }
 

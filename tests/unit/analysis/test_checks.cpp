@@ -296,8 +296,14 @@ TEST_CASE("a scan wider than the lane and cut across the roll is handled") {
       analyse_roll(bench.roll_record(), scan, bench.roll.geometry, bench.limits, all_check_ids());
   for (const auto& c : a.checks) {
     INFO(c.id << ": " << c.summary);
-    CHECK(c.verdict == Verdict::Pass);
+    if (c.id != "missing_channels") CHECK(c.verdict == Verdict::Pass);
   }
+  // The window misses part of the revolution, so not every needle can be judged: no
+  // verdict on missing needles, though none of the needles it saw is missing.
+  const auto& missing = check(a, "missing_channels");
+  CHECK(missing.verdict == Verdict::Error);
+  CHECK_THAT(missing.summary, Catch::Contains("drum circumference"));
+  CHECK(missing.value == 0);
   const auto partial =
       std::count_if(a.channels.begin(), a.channels.end(), [](auto& c) { return c.partial; });
   CHECK(partial > 0);  // channels cut by the scan's first row
@@ -328,4 +334,31 @@ TEST_CASE("penetration depth gives the depth distribution per disc and per needl
   CHECK(weak->mean == Approx(320).margin(3));
   // The lower bound of Cpk sits below the point estimate.
   CHECK(figure(depth, "cpk_lcb95") < figure(depth, "cpk"));
+}
+
+TEST_CASE("a scan over part of the revolution cannot judge missing needles: Error naming it") {
+  Bench bench;
+  // 25 mm of the 62.8 mm circumference scanned: most needles printed outside the window,
+  // so a missing one there would go unseen. The check must not pass such a roller.
+  bench.missing = {{3, 7}};
+  bench.map.x0_um = bench.roll.start_x_um + 10000;
+  bench.map.rows = 25000 / 20;
+  const Analysis a = bench.run({"missing_channels"});
+  const auto& missing = check(a, "missing_channels");
+  INFO(missing.summary);
+  CHECK(missing.verdict == Verdict::Error);
+  const double judged = figure(missing, "needles_judged");
+  CHECK(judged > 0);
+  CHECK(judged < bench.roll.geometry.needle_count());
+  CHECK(figure(missing, "needles") == bench.roll.geometry.needle_count());
+  CHECK_THAT(missing.summary, Catch::Contains(std::to_string(int(judged)) + " of 192 needles"));
+  CHECK_THAT(missing.summary, Catch::Contains("at least one drum circumference (pi*D = 62.8 mm)"));
+}
+
+TEST_CASE("a scan over a full revolution judges every needle of the roller") {
+  const Bench bench;  // 70 mm rolled and scanned, more than the 62.8 mm circumference
+  const Analysis a = bench.run({"missing_channels"});
+  const auto& missing = check(a, "missing_channels");
+  CHECK(missing.verdict == Verdict::Pass);
+  CHECK(figure(missing, "needles_judged") == bench.roll.geometry.needle_count());
 }
