@@ -7,9 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "bench/api/routes.hpp"
 #include "bench/runner/runner.hpp"
@@ -23,10 +21,17 @@ using nlohmann::json;
 
 namespace {
 
+// Every JSON the daemon sends or records goes through here: invalid UTF-8 (a URL's bytes, a
+// suite file's name) becomes U+FFFD, where the plain dump() would throw and take the daemon
+// down.
+std::string json_text(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 HttpResponse json_response(unsigned status, const json& body) {
   HttpResponse response;
   response.status = status;
-  response.body = body.dump() + "\n";
+  response.body = json_text(body) + "\n";
   return response;
 }
 
@@ -36,14 +41,6 @@ json text_or_null(const std::string& text) {
 
 json optional_number(const std::optional<double>& value) {
   return value ? json(*value) : json(nullptr);
-}
-
-std::optional<std::string> read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
 }
 
 // Whether the run got as far as starting a roll (report.steps follows the suite's steps).
@@ -122,11 +119,10 @@ std::expected<std::unique_ptr<Daemon>, std::string> Daemon::open(DaemonConfig co
     ++daemon->requeued_;
   }
   daemon->audit("daemon", "system", "daemon.start", 0, "daemon",
-                json{{"rig", daemon->config_.rig},
-                     {"interrupted_runs", *interrupted},
-                     {"requeued_runs", daemon->requeued_},
-                     {"version", DERMA_VERSION}}
-                    .dump());
+                json_text(json{{"rig", daemon->config_.rig},
+                               {"interrupted_runs", *interrupted},
+                               {"requeued_runs", daemon->requeued_},
+                               {"version", DERMA_VERSION}}));
   return daemon;
 }
 
@@ -149,7 +145,7 @@ void Daemon::stop() {
   if (worker_.joinable()) worker_.join();
   if (rig_owner_) rig_owner_->stop();
   audit("daemon", "system", "daemon.stop", 0, "daemon",
-        json{{"queued_runs_kept", queue_.length()}}.dump());
+        json_text(json{{"queued_runs_kept", queue_.length()}}));
 }
 
 void Daemon::audit(const std::string& actor, const std::string& role, const std::string& action,
@@ -174,7 +170,10 @@ Reply Daemon::handle(const HttpRequest& request) {
                           request.method + " is not allowed on " + request.target);
 
   const Caller caller = identify(request.authorization, config_.tokens);
-  const std::string owner = route.endpoint == Endpoint::CancelRun ? owner_of(route.run_id) : "";
+  // The owner is looked up (possibly in the audit log) only for a caller with a valid token:
+  // anonymous requests must not make the daemon read the log.
+  const std::string owner =
+      route.endpoint == Endpoint::CancelRun && caller.token ? owner_of(route.run_id) : "";
   switch (authorize(route.endpoint, caller, config_.loopback_only, owner)) {
     case Access::Unauthorized:
       return error_response(
@@ -359,9 +358,9 @@ HttpResponse Daemon::replace_phantom(const HttpRequest& request, const ApiToken&
                                                        : status.identity->phantom_lot;
   auto released = db_->reset_phantom_lanes(rig_serial, lot);
   if (!released) throw std::runtime_error("results database: " + released.error());
-  audit(
-      caller.name, to_string(caller.role), "phantom.replace", 0, request.remote_address,
-      json{{"rig_serial", rig_serial}, {"phantom_lot", lot}, {"lanes_released", *released}}.dump());
+  audit(caller.name, to_string(caller.role), "phantom.replace", 0, request.remote_address,
+        json_text(
+            json{{"rig_serial", rig_serial}, {"phantom_lot", lot}, {"lanes_released", *released}}));
   spdlog::info("bench serve: phantom {} of rig {} replaced by {} ({} used lanes released)", lot,
                rig_serial, caller.name, *released);
   phantom_replaced_.notify_all();
@@ -417,7 +416,7 @@ std::optional<std::string> Daemon::run_json(std::int64_t id) {
                       {"summary", c.summary}});
     body["checks"] = std::move(list);
   }
-  return body.dump();
+  return json_text(body);
 }
 
 HttpResponse Daemon::get_run(std::int64_t id) {
@@ -517,7 +516,7 @@ HttpResponse Daemon::submit(const HttpRequest& request, const ApiToken& caller) 
       owners_[*id] = caller.name;
     }
     audit(caller.name, to_string(caller.role), "run.submit", *id, request.remote_address,
-          json{{"suite", suite_name}, {"roller", serial}, {"requester", requester}}.dump());
+          json_text(json{{"suite", suite_name}, {"roller", serial}, {"requester", requester}}));
     metrics_.count_run_state("queued");
     queue_.push(*id);
     runs.push_back(
@@ -548,15 +547,15 @@ HttpResponse Daemon::cancel(std::int64_t id, const ApiToken& caller, const std::
     case CancelOutcome::CancelledInQueue: {
       auto set = db_->set_state(id, store::RunState::Cancelled, "cancelled by " + caller.name);
       if (!set) throw std::runtime_error("results database: " + set.error());
-      audit(caller.name, to_string(caller.role), "run.cancel", id, origin, detail.dump());
+      audit(caller.name, to_string(caller.role), "run.cancel", id, origin, json_text(detail));
       metrics_.count_run_state("cancelled");
-      publish(id, "state", json{{"id", id}, {"state", "cancelled"}}.dump());
+      publish(id, "state", json_text(json{{"id", id}, {"state", "cancelled"}}));
       publish_end(id);
       return json_response(202, {{"id", id}, {"state", "cancelled"}});
     }
     case CancelOutcome::StopRequested:
-      audit(caller.name, to_string(caller.role), "run.cancel", id, origin, detail.dump());
-      publish(id, "state", json{{"id", id}, {"state", "cancelling"}}.dump());
+      audit(caller.name, to_string(caller.role), "run.cancel", id, origin, json_text(detail));
+      publish(id, "state", json_text(json{{"id", id}, {"state", "cancelling"}}));
       return json_response(202, {{"id", id}, {"state", "cancelling"}});
     case CancelOutcome::NotActive:
       break;
@@ -571,13 +570,14 @@ HttpResponse Daemon::run_file(std::int64_t id, const std::string& file) {
   if (!row) throw std::runtime_error("results database: " + row.error());
   if (!*row) return error_response(404, "not_found", "no run " + std::to_string(id));
   const std::string name = file == "capture" ? "capture.drcap" : file;
-  auto bytes = read_file(fs::path(run_dir(id)) / name);
+  const fs::path path = fs::path(run_dir(id)) / name;
   // A capture grows during the run; it is served only once the run is final.
-  if (!bytes || (file == "capture" && !store::is_final((*row)->state)))
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec) || (file == "capture" && !store::is_final((*row)->state)))
     return error_response(404, "not_found",
                           "run " + std::to_string(id) + " has no " + name + " (yet)");
   HttpResponse response;
-  response.body = std::move(*bytes);
+  response.body_file = path.string();  // streamed: memory stays flat for large captures
   if (file == "report.json")
     response.content_type = "application/json";
   else if (file == "junit.xml")
@@ -602,7 +602,7 @@ Reply Daemon::events(std::int64_t id) {
     try {
       const std::string current = run_json(id).value_or("{}");
       const std::string state = json::parse(current).value("state", "queued");
-      stream->send_event("state", json{{"id", id}, {"state", state}}.dump());
+      stream->send_event("state", json_text(json{{"id", id}, {"state", state}}));
       const auto parsed = store::run_state_from(state);
       if (parsed && store::is_final(*parsed)) {
         stream->send_event("end", current);
@@ -702,12 +702,21 @@ void Daemon::wait_for_phantom() {
                              [this] { return queue_.closed(); });
 }
 
-void Daemon::fail_before_start(std::int64_t id, const std::string& message) {
-  (void)db_->set_state(id, store::RunState::Error, message);
-  metrics_.count_run_state("error");
+void Daemon::fail_run(std::int64_t id, const std::string& message) {
+  // A run that already reached a final state (the failure came after its report was
+  // recorded) keeps it; a running one becomes `error` with the reason.
+  auto row = db_->get_run(id);
+  std::string state = "error";
+  if (row && *row && store::is_final((*row)->state)) {
+    state = store::to_string((*row)->state);
+  } else {
+    auto set = db_->set_state(id, store::RunState::Error, message);
+    if (!set) spdlog::error("bench serve: run {}: cannot mark it error: {}", id, set.error());
+  }
+  metrics_.count_run_state(state);
   audit("daemon", "system", "run.finish", id, "daemon",
-        json{{"state", "error"}, {"error", message}}.dump());
-  post_event(id, "state", json{{"id", id}, {"state", "error"}}.dump());
+        json_text(json{{"state", state}, {"error", message}}));
+  post_event(id, "state", json_text(json{{"id", id}, {"state", state}}));
   post_end(id);
 }
 
@@ -719,20 +728,31 @@ void Daemon::execute(std::int64_t id, rig::RigClient* held_rig) {
   auto started = db_->set_state(id, store::RunState::Running);
   if (!started) throw std::runtime_error("results database: " + started.error());
   metrics_.count_run_state("running");
-  audit(
-      "daemon", "system", "run.start", id, "daemon",
-      json{{"suite", run.suite_file}, {"roller", run.roller_serial}, {"rig", config_.rig}}.dump());
-  post_event(id, "state", json{{"id", id}, {"state", "running"}}.dump());
+  audit("daemon", "system", "run.start", id, "daemon",
+        json_text(
+            json{{"suite", run.suite_file}, {"roller", run.roller_serial}, {"rig", config_.rig}}));
+  post_event(id, "state", json_text(json{{"id", id}, {"state", "running"}}));
 
+  // From here on the run is `running`: whatever goes wrong must still end it, or it would
+  // stay running with its subscribers waiting for an end that never comes.
+  try {
+    run_started(id, run, held_rig);
+  } catch (const std::exception& e) {
+    spdlog::error("bench serve: run {}: {}", id, e.what());
+    fail_run(id, std::string("the daemon could not complete the run: ") + e.what());
+  }
+}
+
+void Daemon::run_started(std::int64_t id, const store::RunRow& run, rig::RigClient* held_rig) {
   // The suite is loaded again: it may have been fixed (or broken) since the submission.
   auto suite = suite::load_suite((fs::path(config_.suites_dir) / run.suite_file).string());
-  if (!suite) return fail_before_start(id, "suite: " + suite.error().to_string());
+  if (!suite) return fail_run(id, "suite: " + suite.error().to_string());
   runner::RunOptions options;
   options.rig_address = config_.rig;
   if (config_.rig == "sim") {
     auto roller = find_roller_file(config_.rollers_dir, run.roller_serial);
     if (!roller)
-      return fail_before_start(
+      return fail_run(
           id, "no roller file with serial '" + run.roller_serial + "' in " + config_.rollers_dir);
     options.roller_file = *roller;
   } else {
@@ -749,19 +769,19 @@ void Daemon::execute(std::int64_t id, rig::RigClient* held_rig) {
   try {
     if (held_rig && selects_lane) tray = tray_state();
   } catch (const std::exception& e) {
-    return fail_before_start(id, e.what());
+    return fail_run(id, e.what());
   }
   if (tray) {
     auto lane = db_->claim_phantom_lane(tray->rig_serial, tray->phantom_lot, tray->lanes, id);
-    if (!lane) return fail_before_start(id, "results database: " + lane.error());
+    if (!lane) return fail_run(id, "results database: " + lane.error());
     if (!*lane)
-      return fail_before_start(id, "every lane of phantom " + tray->phantom_lot + " on rig " +
-                                       tray->rig_serial + " has been rolled: replace the phantom");
+      return fail_run(id, "every lane of phantom " + tray->phantom_lot + " on rig " +
+                              tray->rig_serial + " has been rolled: replace the phantom");
     options.lane_override = **lane;
-    audit(
-        "daemon", "system", "phantom.lane", id, "daemon",
-        json{{"rig_serial", tray->rig_serial}, {"phantom_lot", tray->phantom_lot}, {"lane", **lane}}
-            .dump());
+    audit("daemon", "system", "phantom.lane", id, "daemon",
+          json_text(json{{"rig_serial", tray->rig_serial},
+                         {"phantom_lot", tray->phantom_lot},
+                         {"lane", **lane}}));
   }
   options.out_dir = run_dir(id);
   options.operator_name = run.requester;
@@ -772,7 +792,7 @@ void Daemon::execute(std::int64_t id, rig::RigClient* held_rig) {
       std::lock_guard lock(mutex_);
       rig_connected_ = true;
     }
-    post_event(id, "progress", json{{"id", id}, {"line", line}}.dump());
+    post_event(id, "progress", json_text(json{{"id", id}, {"line", line}}));
   };
 
   const auto t0 = std::chrono::steady_clock::now();
@@ -805,17 +825,18 @@ void Daemon::execute(std::int64_t id, rig::RigClient* held_rig) {
     if (!set) spdlog::error("bench serve: run {}: {}", id, set.error());
   }
   auto recorded = db_->record_report(id, outcome.report, suite->spec.text);
-  if (!recorded) spdlog::error("bench serve: run {}: cannot record: {}", id, recorded.error());
+  if (!recorded)  // the run would stay `running`: execute() marks it error instead
+    throw std::runtime_error("cannot record the report in the results database: " +
+                             recorded.error());
   std::string state = report::to_string(outcome.report.verdict);
   if (auto final_row = db_->get_run(id); final_row && *final_row)
     state = store::to_string((*final_row)->state);
   metrics_.count_run_state(state);
   audit("daemon", "system", "run.finish", id, "daemon",
-        json{{"state", state},
-             {"verdict", report::to_string(outcome.report.verdict)},
-             {"exit_code", outcome.exit_code}}
-            .dump());
-  post_event(id, "state", json{{"id", id}, {"state", state}}.dump());
+        json_text(json{{"state", state},
+                       {"verdict", report::to_string(outcome.report.verdict)},
+                       {"exit_code", outcome.exit_code}}));
+  post_event(id, "state", json_text(json{{"id", id}, {"state", state}}));
   post_end(id);
 }
 

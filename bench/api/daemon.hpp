@@ -92,7 +92,10 @@ class Daemon {
   // a new phantom lot).
   void wait_for_phantom();
   void execute(std::int64_t id, rig::RigClient* held_rig);
-  void fail_before_start(std::int64_t id, const std::string& message);
+  // execute() once the run is `running`; throws on what the run cannot survive.
+  void run_started(std::int64_t id, const store::RunRow& run, rig::RigClient* held_rig);
+  // Ends a run that cannot go on: `error` with the reason, audited, end event to subscribers.
+  void fail_run(std::int64_t id, const std::string& message);
   std::string run_dir(std::int64_t id) const;
   std::string owner_of(std::int64_t id);
   void audit(const std::string& actor, const std::string& role, const std::string& action,

@@ -17,18 +17,37 @@ using tcp = asio::ip::tcp;
 HttpResponse error_response(unsigned status, const std::string& code, const std::string& message) {
   HttpResponse response;
   response.status = status;
-  response.body = nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump() + "\n";
+  // Messages may quote a client's bytes (a URL): invalid UTF-8 becomes U+FFFD, not a throw.
+  const nlohmann::json body = {{"error", {{"code", code}, {"message", message}}}};
+  response.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   return response;
 }
 
 namespace {
 
+// One open connection (a request/response session or an event stream) counted against
+// ServerOptions::max_connections for as long as the slot lives. io thread only.
+class ConnectionSlot {
+ public:
+  explicit ConnectionSlot(std::shared_ptr<std::size_t> open) : open_(std::move(open)) { ++*open_; }
+  ~ConnectionSlot() { --*open_; }
+  ConnectionSlot(const ConnectionSlot&) = delete;
+  ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+
+ private:
+  std::shared_ptr<std::size_t> open_;
+};
+
 // An event stream owns the socket once the header is written. A pending read on the socket
 // tells when the client goes away; a timer sends the heartbeat comment.
 class SseStream : public EventStream, public std::enable_shared_from_this<SseStream> {
  public:
-  SseStream(tcp::socket socket, std::chrono::seconds heartbeat)
-      : socket_(std::move(socket)), timer_(socket_.get_executor()), heartbeat_(heartbeat) {}
+  SseStream(tcp::socket socket, std::chrono::seconds heartbeat,
+            std::unique_ptr<ConnectionSlot> slot)
+      : socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        heartbeat_(heartbeat),
+        slot_(std::move(slot)) {}
 
   void start(std::string header) {
     queue_.push_back(std::move(header));
@@ -84,6 +103,7 @@ class SseStream : public EventStream, public std::enable_shared_from_this<SseStr
   void shut() {
     if (!open_) return;
     open_ = false;
+    slot_.reset();  // the stream may outlive its socket in a subscriber list
     timer_.cancel();
     beast::error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_both, ignored);
@@ -93,6 +113,7 @@ class SseStream : public EventStream, public std::enable_shared_from_this<SseStr
   tcp::socket socket_;
   asio::steady_timer timer_;
   std::chrono::seconds heartbeat_;
+  std::unique_ptr<ConnectionSlot> slot_;
   std::deque<std::string> queue_;
   char sink_[256];
   bool writing_ = false;
@@ -103,8 +124,9 @@ class SseStream : public EventStream, public std::enable_shared_from_this<SseStr
 // One client connection: read a request, answer it, repeat while keep-alive.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const Handler& handler, const ServerOptions& options)
-      : stream_(std::move(socket)), handler_(handler), options_(options) {
+  Session(tcp::socket socket, const Handler& handler, const ServerOptions& options,
+          std::unique_ptr<ConnectionSlot> slot)
+      : stream_(std::move(socket)), handler_(handler), options_(options), slot_(std::move(slot)) {
     beast::error_code ec;
     const auto peer = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_ = peer.address().to_string();
@@ -148,20 +170,43 @@ class Session : public std::enable_shared_from_this<Session> {
     request.remote_address = remote_;
     const bool keep_alive = message.keep_alive();
 
-    Reply reply = handler_(request);
+    // A handler that throws answers 500: one bad request must not end the daemon.
+    Reply reply;
+    try {
+      reply = handler_(request);
+    } catch (const std::exception& e) {
+      reply = error_response(500, "internal", e.what());
+    }
     if (auto* events = std::get_if<EventStreamReply>(&reply)) return open_stream(*events);
     respond(std::move(std::get<HttpResponse>(reply)), keep_alive);
   }
 
   void respond(HttpResponse reply, bool keep_alive) {
-    if (options_.on_response) options_.on_response(reply.status);
+    if (!reply.body_file.empty()) {
+      http::file_body::value_type file;
+      beast::error_code ec;
+      file.open(reply.body_file.c_str(), beast::file_mode::scan, ec);
+      if (ec)
+        return respond(error_response(404, "not_found", "cannot open the file: " + ec.message()),
+                       keep_alive);
+      auto response = std::make_shared<http::response<http::file_body>>();
+      response->body() = std::move(file);
+      return send(std::move(response), reply, keep_alive);
+    }
     auto response = std::make_shared<http::response<http::string_body>>();
+    response->body() = std::move(reply.body);
+    send(std::move(response), reply, keep_alive);
+  }
+
+  template <class Body>
+  void send(std::shared_ptr<http::response<Body>> response, const HttpResponse& reply,
+            bool keep_alive) {
+    if (options_.on_response) options_.on_response(reply.status);
     response->result(reply.status);
     response->version(11);
     response->set(http::field::server, "dermabench");
     response->set(http::field::content_type, reply.content_type);
     for (const auto& [name, value] : reply.headers) response->set(name, value);
-    response->body() = std::move(reply.body);
     response->keep_alive(keep_alive);
     response->prepare_payload();
     stream_.expires_after(options_.read_timeout);
@@ -196,7 +241,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void open_stream(const EventStreamReply& events) {
     if (options_.on_response) options_.on_response(200);
     stream_.expires_never();
-    auto sse = std::make_shared<SseStream>(stream_.release_socket(), options_.heartbeat);
+    auto sse =
+        std::make_shared<SseStream>(stream_.release_socket(), options_.heartbeat, std::move(slot_));
     sse->start(
         "HTTP/1.1 200 OK\r\nServer: dermabench\r\nContent-Type: text/event-stream\r\n"
         "Cache-Control: no-cache\r\nConnection: close\r\n\r\n");
@@ -214,6 +260,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   Handler handler_;
   ServerOptions options_;
+  std::unique_ptr<ConnectionSlot> slot_;
   std::string remote_;
   char sink_[4096];
   std::size_t drained_ = 0;
@@ -223,21 +270,55 @@ class Session : public std::enable_shared_from_this<Session> {
 
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   Impl(asio::io_context& io, Handler h, ServerOptions o)
-      : acceptor(io), handler(std::move(h)), options(std::move(o)) {}
+      : acceptor(io), retry_timer(io), handler(std::move(h)), options(std::move(o)) {}
 
   void accept() {
     acceptor.async_accept([self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
-      if (!ec)
-        std::make_shared<Session>(std::move(socket), self->handler, self->options)
+      if (ec) return self->accept_later();
+      if (*self->open_connections >= self->options.max_connections)
+        self->refuse(std::move(socket));
+      else
+        std::make_shared<Session>(std::move(socket), self->handler, self->options,
+                                  std::make_unique<ConnectionSlot>(self->open_connections))
             ->read_request(true);
       self->accept();
     });
   }
 
+  // An accept error (EMFILE, ENFILE, ENOBUFS) repeats at once while its cause lasts: retrying
+  // immediately would spin the io thread at full CPU. Wait a little for descriptors to free.
+  void accept_later() {
+    retry_timer.expires_after(std::chrono::milliseconds(100));
+    retry_timer.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || !self->acceptor.is_open()) return;
+      self->accept();
+    });
+  }
+
+  // Beyond max_connections: a best-effort 503 written without waiting, then the connection
+  // closes. The client may see a reset instead if its request was already in flight.
+  void refuse(tcp::socket socket) {
+    static const std::string body =
+        error_response(503, "unavailable", "too many open connections: try again").body;
+    static const std::string answer =
+        "HTTP/1.1 503 Service Unavailable\r\nServer: dermabench\r\n"
+        "Content-Type: application/json\r\nConnection: close\r\nRetry-After: 1\r\n"
+        "Content-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body;
+    if (options.on_response) options.on_response(503);
+    beast::error_code ignored;
+    socket.non_blocking(true, ignored);
+    socket.write_some(asio::buffer(answer), ignored);
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
+  }
+
   tcp::acceptor acceptor;
+  asio::steady_timer retry_timer;
   Handler handler;
   ServerOptions options;
+  std::shared_ptr<std::size_t> open_connections = std::make_shared<std::size_t>(0);
 };
 
 std::expected<std::shared_ptr<HttpServer>, std::string> HttpServer::listen(
@@ -268,6 +349,7 @@ tcp::endpoint HttpServer::local_endpoint() const {
 void HttpServer::stop_accepting() {
   beast::error_code ignored;
   impl_->acceptor.close(ignored);
+  impl_->retry_timer.cancel();
 }
 
 }  // namespace derma::api

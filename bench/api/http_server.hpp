@@ -30,6 +30,9 @@ struct HttpResponse {
   unsigned status = 200;
   std::string content_type = "application/json";
   std::string body;
+  // When set, the body is this file, streamed from disk (captures can be large) and `body`
+  // is ignored. A file that cannot be opened answers 404.
+  std::string body_file;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
 };
 
@@ -60,9 +63,12 @@ using Handler = std::function<Reply(const HttpRequest&)>;
 struct ServerOptions {
   std::size_t body_limit_bytes = 1 << 20;  // larger bodies get 413
   std::size_t header_limit_bytes = 16 << 10;
-  std::chrono::seconds read_timeout{30};             // a request must arrive whole within this
-  std::chrono::seconds idle_timeout{60};             // keep-alive connections close after this
-  std::chrono::seconds heartbeat{15};                // ": keep-alive" on event streams
+  std::chrono::seconds read_timeout{30};  // a request must arrive whole within this
+  std::chrono::seconds idle_timeout{60};  // keep-alive connections close after this
+  std::chrono::seconds heartbeat{15};     // ": keep-alive" on event streams
+  // Open connections, event streams included; beyond this a new one gets 503 and is closed,
+  // so a flood of clients cannot use up the process's file descriptors.
+  std::size_t max_connections = 256;
   std::function<void(unsigned status)> on_response;  // metrics
 };
 

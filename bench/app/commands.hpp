@@ -72,6 +72,7 @@ struct ServeCommand {
   std::string suites_dir = "fixtures/suites";
   std::string rollers_dir = "fixtures/rollers";
   std::size_t body_limit_bytes = 1 << 20;
+  std::size_t max_connections = 256;  // open connections and event streams together
   bool realtime = false;
 };
 int serve_command(const ServeCommand&);

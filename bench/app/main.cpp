@@ -114,6 +114,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve_cmd->add_option("--body-limit", serve.body_limit_bytes, "largest request body, bytes")
       ->capture_default_str();
+  serve_cmd
+      ->add_option("--max-connections", serve.max_connections,
+                   "open connections (event streams too) beyond which new ones get 503")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   serve_cmd->add_flag("--realtime", serve.realtime, "run the virtual rig in real time");
 
   app::PortsCommand ports;

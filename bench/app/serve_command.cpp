@@ -13,6 +13,7 @@
 #include "bench/api/daemon.hpp"
 #include "bench/app/commands.hpp"
 #include "bench/report/run_report.hpp"
+#include "drivers/transport/rig_address.hpp"
 
 namespace derma::app {
 
@@ -69,6 +70,11 @@ int serve_command(const ServeCommand& cmd) {
     std::cerr << "bench serve: no --token-file: reads only, nobody can submit or cancel runs\n";
   }
   if (cmd.realtime && cmd.rig != "sim") return usage_error("--realtime needs --rig sim");
+  // A malformed address is bad usage (exit 2), not a rig error: checked before opening.
+  if (cmd.rig != "sim") {
+    auto rig_address = transport::parse_rig_address(cmd.rig);
+    if (!rig_address) return usage_error("--rig: " + rig_address.error().message);
+  }
 
   // Signals are taken before any thread starts, so every thread inherits the mask and only
   // the io thread's signal_set sees them.
@@ -89,6 +95,7 @@ int serve_command(const ServeCommand& cmd) {
 
   api::ServerOptions options;
   options.body_limit_bytes = cmd.body_limit_bytes;
+  options.max_connections = cmd.max_connections;
   options.on_response = [&d](unsigned status) { d.count_response(status); };
   auto server = api::HttpServer::listen(
       io, asio::ip::tcp::endpoint(address, static_cast<unsigned short>(port)),

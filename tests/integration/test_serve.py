@@ -10,6 +10,8 @@ import json
 import os
 import re
 import signal
+import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -202,6 +204,76 @@ def test_requests_without_rights_or_with_bad_input_change_nothing(env):
     finally:
         code = d.stop()
     expect(code == 0, f"SIGTERM: exit {code}\n{''.join(d.log)}")
+
+
+def raw_exchange(port, request):
+    """Sends bytes as they are (http.client would refuse a non-ASCII URL); the whole answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(request)
+        answer = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return answer
+            answer += chunk
+
+
+def test_a_url_with_bytes_that_are_not_utf8_is_refused_and_the_daemon_goes_on(env):
+    d = Daemon(env, env.out("bad-bytes"))
+    try:
+        for method in (b"GET", b"DELETE"):  # 404 and 405 both quote the URL
+            answer = raw_exchange(d.port, method + b" /\xff\xfe HTTP/1.1\r\nHost: x\r\n"
+                                  b"Connection: close\r\n\r\n")
+            head, _, body = answer.partition(b"\r\n\r\n")
+            expect(head.startswith(b"HTTP/1.1 404") or head.startswith(b"HTTP/1.1 405"),
+                   f"{method}: {answer!r}")
+            message = json.loads(body)["error"]["message"]
+            expect("/\ufffd\ufffd" in message, f"invalid bytes replaced: {message!r}")
+        status, body = d.json("GET", "/healthz")
+        expect(status == 200 and body["status"] == "ok", f"still serving: {status} {body}")
+    finally:
+        code = d.stop()
+    expect(code == 0, f"SIGTERM: exit {code}\n{''.join(d.log)}")
+
+
+def test_a_run_whose_report_cannot_be_recorded_ends_as_an_error(env):
+    data = env.out("unrecordable")
+    d = Daemon(env, data)  # creates the database
+    expect(d.stop() == 0, "first start")
+    # The fault, injected from outside: the database refuses every final record of a run
+    # (its verdict), while plain state changes still go through.
+    db = sqlite3.connect(os.path.join(data, "dermabench.db"))
+    db.execute("CREATE TRIGGER refuse_reports BEFORE UPDATE OF verdict ON runs "
+               "BEGIN SELECT RAISE(ABORT, 'the disk is full'); END")
+    db.commit()
+    db.close()
+    d = Daemon(env, data)
+    try:
+        (run,) = d.submit(VALIDATE, [NOMINAL])
+        events = d.events(run)
+        expect(events and events[-1][0] == "end" and events[-1][1]["state"] == "error",
+               f"the stream ends with the error: {events[-3:]}")
+        row = d.wait_final(run, timeout=60)
+        expect(row["state"] == "error" and "cannot record the report" in row["error"]
+               and "the disk is full" in row["error"], f"the run: {row}")
+        status, body = d.json("GET", "/healthz")
+        expect(status == 200 and body["running"] is None, f"nothing left running: {body}")
+    finally:
+        code = d.stop()
+    expect(code == 0, f"SIGTERM: exit {code}")
+    db = sqlite3.connect(os.path.join(data, "dermabench.db"))
+    details = [json.loads(r[0]) for r in db.execute(
+        "SELECT detail FROM audit_log WHERE action = 'run.finish' AND subject = ?",
+        (f"run {run}",))]
+    db.close()
+    expect(details and details[-1]["state"] == "error", f"audited: {details}")
+
+
+def test_a_malformed_rig_address_is_bad_usage(env):
+    result = env.run_bench("serve", "--rig", "usb:", "--listen", "127.0.0.1:0",
+                           "--data", env.out("bad-rig"))
+    expect(result.returncode == 2 and "--rig" in result.stderr,
+           f"bad --rig: {harness.describe(result)}")
 
 
 def test_concurrent_submissions_run_one_at_a_time_and_a_killed_daemon_loses_nothing(env):
