@@ -34,6 +34,19 @@ CheckResult check_depth_uniformity(const CheckContext& context);
 CheckResult check_roll_slip(const CheckContext& context);
 
 // Small helpers shared by the checks.
+// channel_density's verdict from its value and limits (rolled and scan-only alike).
+inline void judge_density(CheckResult& result) {
+  if (result.lower_limit && result.value < *result.lower_limit)
+    result.findings.push_back(
+        {std::nullopt, std::nullopt,
+         text("density %.2f /cm2 below the minimum %.2f /cm2", result.value, *result.lower_limit)});
+  if (result.upper_limit && result.value > *result.upper_limit)
+    result.findings.push_back(
+        {std::nullopt, std::nullopt,
+         text("density %.2f /cm2 above the maximum %.2f /cm2", result.value, *result.upper_limit)});
+  result.verdict = result.findings.empty() ? Verdict::Pass : Verdict::Fail;
+}
+
 inline CheckResult error_result(CheckResult result, std::string why) {
   result.verdict = Verdict::Error;
   result.summary = std::move(why);

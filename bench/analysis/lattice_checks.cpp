@@ -73,15 +73,7 @@ CheckResult check_channel_density(const CheckContext& context) {
   result.figures.push_back({"passes", double(passes), "count"});
   result.figures.push_back({"nominal", context.geometry.nominal_density_per_cm2(), "1/cm2"});
 
-  if (result.lower_limit && result.value < *result.lower_limit)
-    result.findings.push_back(
-        {std::nullopt, std::nullopt,
-         text("density %.2f /cm2 below the minimum %.2f /cm2", result.value, *result.lower_limit)});
-  if (result.upper_limit && result.value > *result.upper_limit)
-    result.findings.push_back(
-        {std::nullopt, std::nullopt,
-         text("density %.2f /cm2 above the maximum %.2f /cm2", result.value, *result.upper_limit)});
-  result.verdict = result.findings.empty() ? Verdict::Pass : Verdict::Fail;
+  judge_density(result);
   result.summary =
       text("%zu channels on %.2f cm2 in %d pass(es): %.2f /cm2 per pass (nominal %.2f)", count,
            area_cm2, passes, result.value, context.geometry.nominal_density_per_cm2());

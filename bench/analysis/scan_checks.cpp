@@ -109,15 +109,7 @@ CheckResult scan_channel_density(const HeightMap& map, const std::vector<Channel
   result.figures.push_back({"passes", 1.0, "count"});
   result.figures.push_back({"nominal", geometry.nominal_density_per_cm2(), "1/cm2"});
 
-  if (result.lower_limit && result.value < *result.lower_limit)
-    result.findings.push_back(
-        {std::nullopt, std::nullopt,
-         text("density %.2f /cm2 below the minimum %.2f /cm2", result.value, *result.lower_limit)});
-  if (result.upper_limit && result.value > *result.upper_limit)
-    result.findings.push_back(
-        {std::nullopt, std::nullopt,
-         text("density %.2f /cm2 above the maximum %.2f /cm2", result.value, *result.upper_limit)});
-  result.verdict = result.findings.empty() ? Verdict::Pass : Verdict::Fail;
+  detail::judge_density(result);
   result.summary =
       text("%zu channels on %.2f cm2 of readable scan, taken as one pass: %.2f /cm2 (nominal %.2f)",
            count, area_cm2, result.value, geometry.nominal_density_per_cm2());
