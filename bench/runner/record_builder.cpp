@@ -1,5 +1,6 @@
 #include "bench/runner/record_builder.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace derma::runner {
@@ -90,8 +91,11 @@ analysis::ScanRecord ScanRecordBuilder::finish(const proto::OperationDone& done,
   scan.layer_thickness_um = layer_thickness_um_;
   scan.lost_chunks = lost_chunks;
   analysis::HeightMap& map = scan.map;
-  map.rows = done.rows;
-  map.cols = done.cols;
+  // The rig says how many rows and columns it scanned; never more than were asked for,
+  // so a confused rig cannot make the host allocate an arbitrary map.
+  const proto::Scan asked = to_request(step_);
+  map.rows = std::min<int>(done.rows, static_cast<int>(proto::scan_rows(asked)));
+  map.cols = std::min<int>(done.cols, static_cast<int>(proto::scan_cols(asked)));
   map.pitch_um = done.pitch_um ? done.pitch_um : step_.pitch_um;
   map.x0_um = step_.x_mm * 1000;
   map.y0_um = step_.y_mm * 1000;

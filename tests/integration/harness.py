@@ -22,8 +22,8 @@ class Env:
         parser.add_argument("--source-dir", required=True)
         parser.add_argument("-k", default="", help="run only tests whose name contains this")
         args = parser.parse_args()
-        self.bin = args.bin_dir
-        self.src = args.source_dir
+        self.bin = os.path.abspath(args.bin_dir)
+        self.src = os.path.abspath(args.source_dir)
         self.filter = args.k
         self.bench = os.path.join(self.bin, "bench")
         self.rigsim = os.path.join(self.bin, "rigsim")

@@ -1,0 +1,43 @@
+#include "bench/runner/record_builder.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace derma;
+
+TEST_CASE("a scan is never shaped larger than the rectangle that was asked for") {
+  suite::ScanStep step;
+  step.length_mm = 1.0;  // 50 rows at 20 um
+  step.width_mm = 0.4;   // 20 columns
+  step.pitch_um = 20;
+  runner::ScanRecordBuilder builder(step, 0);
+  proto::ScanRows rows;
+  rows.row = 0;
+  rows.height_nm = std::vector<std::int32_t>(20, -1000);
+  builder.add(rows);
+  proto::OperationDone done;
+  done.operation = proto::MsgType::Scan;
+  done.rows = 65535;  // a confused rig
+  done.cols = 65535;
+  done.pitch_um = 20;
+  const analysis::ScanRecord scan = builder.finish(done, 0);
+  CHECK(scan.map.rows == 50);
+  CHECK(scan.map.cols == 20);
+  CHECK(scan.map.at(0, 5) == Approx(-1.0));
+  CHECK(std::isnan(scan.map.at(1, 5)));  // never received: no data, not zero
+}
+
+TEST_CASE("a rig that scanned fewer rows than asked gives the smaller map") {
+  suite::ScanStep step;
+  step.length_mm = 1.0;
+  step.width_mm = 0.4;
+  step.pitch_um = 20;
+  runner::ScanRecordBuilder builder(step, 0);
+  proto::OperationDone done;
+  done.operation = proto::MsgType::Scan;
+  done.rows = 10;
+  done.cols = 20;
+  done.pitch_um = 20;
+  const analysis::ScanRecord scan = builder.finish(done, 0);
+  CHECK(scan.map.rows == 10);
+  CHECK(scan.map.cols == 20);
+}
