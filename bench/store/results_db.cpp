@@ -340,8 +340,10 @@ std::expected<std::unique_ptr<ResultsDb>, std::string> ResultsDb::open(const std
   sqlite3_extended_result_codes(impl->db, 1);
   sqlite3_busy_timeout(impl->db, 5000);
   // journal_mode touches the file first: a file that is not SQLite fails here.
+  // synchronous = FULL: with WAL, NORMAL may lose the last commits on power loss; a
+  // recorded verdict or audit entry must never be lost once a caller was told it is.
   for (const char* pragma :
-       {"PRAGMA journal_mode = WAL", "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL"})
+       {"PRAGMA journal_mode = WAL", "PRAGMA foreign_keys = ON", "PRAGMA synchronous = FULL"})
     if (auto done = exec(impl->db, pragma); !done) return fail(done.error());
   auto version = migrate(impl->db);
   if (!version) return fail(version.error());
