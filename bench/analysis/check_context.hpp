@@ -11,6 +11,7 @@
 #include "bench/analysis/channel_matching.hpp"
 #include "bench/analysis/checks.hpp"
 #include "bench/analysis/roll_segments.hpp"
+#include "bench/analysis/statistics.hpp"
 #include "bench/analysis/text.hpp"
 
 namespace derma::analysis::detail {
@@ -34,6 +35,19 @@ CheckResult check_depth_uniformity(const CheckContext& context);
 CheckResult check_roll_slip(const CheckContext& context);
 
 // Small helpers shared by the checks.
+// penetration_depth's capability bar: a finding when Cpk is below the spec's minimum.
+// sd == 0 leaves Cpk undefined (no spread at all): then only per-channel limits judge.
+inline bool judge_capability(CheckResult& result, const Capability& cap, const Summary& s,
+                             double min_cpk) {
+  const bool incapable = cap.cpk && *cap.cpk < min_cpk;
+  if (incapable)
+    result.findings.push_back(
+        {std::nullopt, std::nullopt,
+         text("capability: Cpk %.2f below the required %.2f (mean %.1f um, sd %.1f um)", *cap.cpk,
+              min_cpk, s.mean, s.sd)});
+  return incapable;
+}
+
 // channel_density's verdict from its value and limits (rolled and scan-only alike).
 inline void judge_density(CheckResult& result) {
   if (result.lower_limit && result.value < *result.lower_limit)

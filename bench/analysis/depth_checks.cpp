@@ -97,12 +97,7 @@ CheckResult check_penetration_depth(const CheckContext& context) {
   if (limited && s.n < 2)
     return error_result(result, "one channel only: Cpk needs at least two depths");
   // sd == 0 leaves Cpk undefined (no spread at all): only the per-channel limits judge.
-  const bool incapable = cap.cpk && *cap.cpk < limits.depth_min_cpk;
-  if (incapable)
-    result.findings.push_back(
-        {std::nullopt, std::nullopt,
-         text("capability: Cpk %.2f below the required %.2f (mean %.1f um, sd %.1f um)", *cap.cpk,
-              limits.depth_min_cpk, s.mean, s.sd)});
+  const bool incapable = judge_capability(result, cap, s, limits.depth_min_cpk);
   fail = fail || incapable;
   result.verdict = fail ? Verdict::Fail : Verdict::Pass;
   const std::size_t outside = result.findings.size() - (incapable ? 1 : 0);

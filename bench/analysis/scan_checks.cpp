@@ -71,12 +71,7 @@ CheckResult scan_penetration_depth(const std::vector<Channel>& all, const SpecLi
   const bool limited = result.lower_limit || result.upper_limit;
   if (limited && s.n < 2)
     return error_result(result, "one channel only: Cpk needs at least two depths");
-  const bool incapable = cap.cpk && *cap.cpk < limits.depth_min_cpk;
-  if (incapable)
-    result.findings.push_back(
-        {std::nullopt, std::nullopt,
-         text("capability: Cpk %.2f below the required %.2f (mean %.1f um, sd %.1f um)", *cap.cpk,
-              limits.depth_min_cpk, s.mean, s.sd)});
+  const bool incapable = detail::judge_capability(result, cap, s, limits.depth_min_cpk);
   result.verdict = (outside > 0 || incapable) ? Verdict::Fail : Verdict::Pass;
   result.summary = text(
       "%zu channels: depth %.1f +/- %.1f um (min %.1f, max %.1f)%s; %zu outside limits%s", s.n,
