@@ -39,6 +39,18 @@ json text_or_null(const std::string& text) {
   return text.empty() ? json(nullptr) : json(text);
 }
 
+// The rig identity fields of /api/v1/rig (from the last run's report or the held link's
+// handshake: both carry the same names), null until the rig has said who it is.
+template <typename Identity>
+void put_rig_identity(json& body, const Identity* identity) {
+  body["rig_serial"] = identity ? json(identity->rig_serial) : json(nullptr);
+  body["firmware_version"] = identity ? json(identity->firmware_version) : json(nullptr);
+  body["protocol_version"] = identity ? json(identity->protocol_version) : json(nullptr);
+  body["calibration_date"] = identity ? json(identity->calibration_date) : json(nullptr);
+  body["calibration_due"] = identity ? json(identity->calibration_due) : json(nullptr);
+  body["phantom_lot"] = identity ? json(identity->phantom_lot) : json(nullptr);
+}
+
 json optional_number(const std::optional<double>& value) {
   return value ? json(*value) : json(nullptr);
 }
@@ -262,21 +274,8 @@ HttpResponse Daemon::rig() {
   json body = {
       {"address", config_.rig},
       {"state", queue_.running() ? "busy" : (rig_connected_ ? "connected" : "disconnected")},
-      {"rig_serial", nullptr},
-      {"firmware_version", nullptr},
-      {"protocol_version", nullptr},
-      {"calibration_date", nullptr},
-      {"calibration_due", nullptr},
-      {"phantom_lot", nullptr},
       {"last_error", text_or_null(last_rig_error_)}};
-  if (last_rig_ && !last_rig_->rig_serial.empty()) {
-    body["rig_serial"] = last_rig_->rig_serial;
-    body["firmware_version"] = last_rig_->firmware_version;
-    body["protocol_version"] = last_rig_->protocol_version;
-    body["calibration_date"] = last_rig_->calibration_date;
-    body["calibration_due"] = last_rig_->calibration_due;
-    body["phantom_lot"] = last_rig_->phantom_lot;
-  }
+  put_rig_identity(body, last_rig_ && !last_rig_->rig_serial.empty() ? &*last_rig_ : nullptr);
   return json_response(200, body);
 }
 
@@ -286,25 +285,14 @@ HttpResponse Daemon::held_rig() {
   json body = {{"address", config_.rig},
                {"state", to_string(status.state)},
                {"port", text_or_null(status.port)},
-               {"rig_serial", nullptr},
-               {"firmware_version", nullptr},
-               {"protocol_version", nullptr},
-               {"calibration_date", nullptr},
-               {"calibration_due", nullptr},
-               {"phantom_lot", nullptr},
                {"reconnects", status.reconnects},
                {"last_error", text_or_null(status.last_error)},
                {"phantom_lanes", nullptr},
                {"phantom_lanes_used", json::array()},
                {"phantom_exhausted", false}};
+  put_rig_identity(body, status.identity ? &*status.identity : nullptr);
   if (status.identity) {
     const proto::HelloReply& hello = *status.identity;
-    body["rig_serial"] = hello.rig_serial;
-    body["firmware_version"] = hello.firmware_version;
-    body["protocol_version"] = hello.protocol_version;
-    body["calibration_date"] = hello.calibration_date;
-    body["calibration_due"] = hello.calibration_due;
-    body["phantom_lot"] = hello.phantom_lot;
     body["phantom_lanes"] = hello.lanes;
     if (hello.lanes > 0) {
       auto used = db_->phantom_lanes(hello.rig_serial, hello.phantom_lot);
