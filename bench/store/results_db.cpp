@@ -9,9 +9,15 @@
 #include <mutex>
 #include <utility>
 
+#include "bench/store/results_db_impl.hpp"
 #include "bench/store/schema.hpp"
 
 namespace derma::store {
+
+using sqlite::exec;
+using sqlite::now_utc;
+using sqlite::Statement;
+using sqlite::WriteTransaction;
 
 // ---------------------------------------------------------------------------------------
 // Run states
@@ -72,136 +78,6 @@ RunState state_for(report::RunVerdict v) {
   return RunState::Error;
 }
 
-std::string now_utc() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-// ---------------------------------------------------------------------------------------
-// RAII around the SQLite C API: a prepared statement with typed binds and columns.
-
-class Statement {
- public:
-  Statement(sqlite3* db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) {
-      error_ = sqlite3_errmsg(db);
-      stmt_ = nullptr;
-    }
-  }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
-  bool ok() const { return stmt_ != nullptr && error_.empty(); }
-  const std::string& error() const { return error_; }
-
-  Statement& bind(const std::string& v) {
-    check(
-        sqlite3_bind_text(stmt_, ++next_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
-    return *this;
-  }
-  Statement& bind(const char* v) { return bind(std::string(v)); }
-  Statement& bind(std::int64_t v) {
-    check(sqlite3_bind_int64(stmt_, ++next_, v));
-    return *this;
-  }
-  Statement& bind(int v) { return bind(static_cast<std::int64_t>(v)); }
-  Statement& bind(double v) {
-    check(sqlite3_bind_double(stmt_, ++next_, v));
-    return *this;
-  }
-  Statement& bind(std::optional<double> v) {
-    if (v) return bind(*v);
-    check(sqlite3_bind_null(stmt_, ++next_));
-    return *this;
-  }
-  Statement& bind(std::optional<int> v) {
-    if (v) return bind(*v);
-    check(sqlite3_bind_null(stmt_, ++next_));
-    return *this;
-  }
-  // Empty text binds NULL: for optional foreign keys.
-  Statement& bind_or_null(const std::string& v) {
-    if (!v.empty()) return bind(v);
-    check(sqlite3_bind_null(stmt_, ++next_));
-    return *this;
-  }
-
-  // True while there is a row; false when done or on error (then error() says why).
-  bool step() {
-    if (!ok()) return false;
-    const int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc != SQLITE_DONE) error_ = sqlite3_errmsg(db_);
-    return false;
-  }
-  // Runs a statement that returns no rows.
-  std::expected<void, std::string> run() {
-    step();
-    if (!ok()) return std::unexpected(error_);
-    return {};
-  }
-
-  std::string text(int col) const {
-    const auto* p = sqlite3_column_text(stmt_, col);
-    return p ? std::string(reinterpret_cast<const char*>(p),
-                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
-             : std::string();
-  }
-  std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
-  std::optional<double> real(int col) const {
-    if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::nullopt;
-    return sqlite3_column_double(stmt_, col);
-  }
-
- private:
-  void check(int rc) {
-    if (rc != SQLITE_OK && error_.empty()) error_ = sqlite3_errmsg(db_);
-  }
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-  std::string error_;
-  int next_ = 0;
-};
-
-std::expected<void, std::string> exec(sqlite3* db, const char* sql) {
-  char* message = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &message) != SQLITE_OK) {
-    std::string error = message ? message : sqlite3_errmsg(db);
-    sqlite3_free(message);
-    return std::unexpected(error);
-  }
-  return {};
-}
-
-// A write transaction, rolled back unless committed. IMMEDIATE takes the write lock at
-// once, so two writers wait for each other (busy_timeout) instead of failing to upgrade.
-class WriteTransaction {
- public:
-  explicit WriteTransaction(sqlite3* db) : db_(db) {
-    auto begun = exec(db, "BEGIN IMMEDIATE");
-    if (!begun) error_ = begun.error();
-  }
-  ~WriteTransaction() {
-    if (error_.empty() && !committed_) (void)exec(db_, "ROLLBACK");
-  }
-  const std::string& error() const { return error_; }
-  std::expected<void, std::string> commit() {
-    auto done = exec(db_, "COMMIT");
-    if (done) committed_ = true;
-    return done;
-  }
-
- private:
-  sqlite3* db_;
-  std::string error_;
-  bool committed_ = false;
-};
-
 // The audit chain's hash: SHA-256, in lower-case hex, of
 //   prev_hash "\n" then, for seq, at, actor, role, action, subject, origin, detail in that
 //   order: the field's length in bytes (decimal), ":", the field's bytes, "\n".
@@ -222,7 +98,8 @@ std::string audit_hash(const AuditEntry& e) {
 constexpr const char* kRunColumns =
     "id, state, suite_file, suite_name, spec_model, COALESCE(spec_sha256, ''), roller_serial, "
     "requester, operator, rig_address, rig_serial, firmware_version, calibration_due, "
-    "software_version, created_at, started_at, finished_at, verdict, exit_code, error, out_dir";
+    "software_version, created_at, started_at, finished_at, verdict, exit_code, error, out_dir, "
+    "lot, phantom_lot, calibration_date, load_cell_factor";
 
 RunRow run_from(const Statement& s) {
   RunRow r;
@@ -247,6 +124,10 @@ RunRow run_from(const Statement& s) {
   r.exit_code = static_cast<int>(s.integer(18));
   r.error = s.text(19);
   r.out_dir = s.text(20);
+  r.lot = s.text(21);
+  r.phantom_lot = s.text(22);
+  r.calibration_date = s.text(23);
+  r.load_cell_factor = s.real(24);
   return r;
 }
 
@@ -276,24 +157,6 @@ std::string run_label(std::int64_t id) {
 
 // ---------------------------------------------------------------------------------------
 // Opening and migrating
-
-struct ResultsDb::Impl {
-  sqlite3* db = nullptr;
-  std::string path;
-  int version = 0;
-  mutable std::mutex mutex;  // one connection, used by one thread at a time
-  ~Impl() { sqlite3_close(db); }
-
-  std::expected<RunState, std::string> state_of(std::int64_t run_id) const {
-    Statement s(db, "SELECT state FROM runs WHERE id = ?");
-    s.bind(run_id);
-    if (!s.step()) {
-      if (!s.ok()) return std::unexpected(s.error());
-      return std::unexpected(run_label(run_id) + ": no such run");
-    }
-    return run_state_from(s.text(0)).value_or(RunState::Error);
-  }
-};
 
 ResultsDb::ResultsDb(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ResultsDb::~ResultsDb() = default;
@@ -362,8 +225,8 @@ std::expected<std::int64_t, std::string> ResultsDb::create_run(const NewRun& run
   std::lock_guard lock(impl_->mutex);
   Statement s(impl_->db,
               "INSERT INTO runs (state, suite_file, suite_name, spec_model, roller_serial, "
-              "requester, operator, rig_address, software_version, created_at, out_dir) "
-              "VALUES ('queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+              "requester, operator, rig_address, software_version, created_at, out_dir, lot) "
+              "VALUES ('queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   s.bind(run.suite_file)
       .bind(run.suite_name)
       .bind(run.spec_model)
@@ -373,7 +236,8 @@ std::expected<std::int64_t, std::string> ResultsDb::create_run(const NewRun& run
       .bind(run.rig_address)
       .bind(DERMA_VERSION)
       .bind(now_utc())
-      .bind(run.out_dir);
+      .bind(run.out_dir)
+      .bind(run.lot);
   if (auto done = s.run(); !done) return std::unexpected("create run: " + done.error());
   return sqlite3_last_insert_rowid(impl_->db);
 }
@@ -519,7 +383,8 @@ std::expected<void, std::string> ResultsDb::record_report(std::int64_t run_id,
                 "spec_model = COALESCE(NULLIF(?, ''), spec_model), "
                 "roller_serial = COALESCE(NULLIF(?, ''), roller_serial), "
                 "operator = COALESCE(NULLIF(?, ''), operator), "
-                "rig_serial = ?, firmware_version = ?, calibration_due = ?, "
+                "rig_serial = ?, firmware_version = ?, calibration_due = ?, calibration_date = ?, "
+                "phantom_lot = ?, load_cell_factor = ?, "
                 "software_version = COALESCE(NULLIF(?, ''), software_version), "
                 "started_at = CASE WHEN started_at = '' THEN ? ELSE started_at END, "
                 "finished_at = COALESCE(NULLIF(?, ''), ?) "
@@ -538,6 +403,10 @@ std::expected<void, std::string> ResultsDb::record_report(std::int64_t run_id,
       .bind(report.rig.rig_serial)
       .bind(report.rig.firmware_version)
       .bind(report.rig.calibration_due)
+      .bind(report.rig.calibration_date)
+      .bind(report.rig.phantom_lot)
+      .bind(report.rig.rig_serial.empty() ? std::optional<double>()
+                                          : std::optional<double>(report.rig.load_cell_factor))
       .bind(report.software_version)
       .bind(report.started_at)
       .bind(report.finished_at)
@@ -563,15 +432,30 @@ std::expected<std::vector<RunRow>, std::string> ResultsDb::list_runs(const RunFi
   if (f.state) sql += " AND state = ?";
   if (f.roller_serial) sql += " AND roller_serial = ?";
   if (f.spec_model) sql += " AND spec_model = ?";
+  if (f.lot) sql += " AND lot = ?";
   sql += " ORDER BY id DESC LIMIT ?";
   Statement s(impl_->db, sql.c_str());
   if (f.state) s.bind(to_string(*f.state));
   if (f.roller_serial) s.bind(*f.roller_serial);
   if (f.spec_model) s.bind(*f.spec_model);
+  if (f.lot) s.bind(*f.lot);
   s.bind(f.limit > 0 ? f.limit : -1);
   std::vector<RunRow> rows;
   while (s.step()) rows.push_back(run_from(s));
   if (!s.ok()) return std::unexpected("list runs: " + s.error());
+  return rows;
+}
+
+std::expected<std::vector<RunRow>, std::string> ResultsDb::runs_of_lot(
+    const std::string& lot) const {
+  std::lock_guard lock(impl_->mutex);
+  const std::string sql =
+      std::string("SELECT ") + kRunColumns + " FROM runs WHERE lot = ? ORDER BY id";
+  Statement s(impl_->db, sql.c_str());
+  s.bind(lot);
+  std::vector<RunRow> rows;
+  while (s.step()) rows.push_back(run_from(s));
+  if (!s.ok()) return std::unexpected("runs of lot " + lot + ": " + s.error());
   return rows;
 }
 
@@ -697,16 +581,12 @@ std::expected<int, std::string> ResultsDb::reset_phantom_lanes(const std::string
 // ---------------------------------------------------------------------------------------
 // Audit log
 
-std::expected<AuditEntry, std::string> ResultsDb::append_audit(
-    const std::string& actor, const std::string& role, const std::string& action,
+std::expected<AuditEntry, std::string> append_audit_in(
+    sqlite3* db, const std::string& actor, const std::string& role, const std::string& action,
     const std::string& subject, const std::string& origin, const std::string& detail_json) {
-  std::lock_guard lock(impl_->mutex);
-  sqlite3* db = impl_->db;
   const auto failed = [&](const std::string& why) {
     return std::unexpected("audit log: appending " + action + ": " + why);
   };
-  WriteTransaction tx(db);
-  if (!tx.error().empty()) return failed(tx.error());
   AuditEntry e;
   {
     // The head, read inside the write transaction: another writer cannot slip in between.
@@ -740,8 +620,21 @@ std::expected<AuditEntry, std::string> ResultsDb::append_audit(
   Statement head(db, "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1");
   head.bind(e.seq).bind(e.hash);
   if (auto done = head.run(); !done) return failed(done.error());
-  if (auto done = tx.commit(); !done) return failed(done.error());
   return e;
+}
+
+std::expected<AuditEntry, std::string> ResultsDb::append_audit(
+    const std::string& actor, const std::string& role, const std::string& action,
+    const std::string& subject, const std::string& origin, const std::string& detail_json) {
+  std::lock_guard lock(impl_->mutex);
+  WriteTransaction tx(impl_->db);
+  if (!tx.error().empty())
+    return std::unexpected("audit log: appending " + action + ": " + tx.error());
+  auto entry = append_audit_in(impl_->db, actor, role, action, subject, origin, detail_json);
+  if (!entry) return entry;
+  if (auto done = tx.commit(); !done)
+    return std::unexpected("audit log: appending " + action + ": " + done.error());
+  return entry;
 }
 
 std::expected<std::vector<AuditEntry>, std::string> ResultsDb::audit_log(int limit) const {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "bench/report/run_report.hpp"
+#include "bench/store/lots.hpp"
 
 namespace derma::store {
 
@@ -36,6 +37,7 @@ struct NewRun {
   std::string rig_address;
   std::string out_dir;        // where report.json, junit.xml, report.html, capture.drcap go
   std::string operator_name;  // who is at the rig, if known now (record_report fills it too)
+  std::string lot;            // the production lot it samples (bench lot), or empty
 };
 
 struct RunRow {
@@ -50,6 +52,10 @@ struct RunRow {
   int exit_code = -1;
   std::string error;
   std::string out_dir;
+  std::string lot;  // production lot, empty when the run samples none
+  std::string phantom_lot;
+  std::string calibration_date;
+  std::optional<double> load_cell_factor;
 };
 
 struct CheckRow {
@@ -63,6 +69,7 @@ struct RunFilter {
   std::optional<RunState> state;
   std::optional<std::string> roller_serial;
   std::optional<std::string> spec_model;
+  std::optional<std::string> lot;
   int limit = 50;  // newest first
 };
 
@@ -130,6 +137,37 @@ class ResultsDb {
   // A replaced phantom: forgets every lane used on (rig, lot); returns how many there were.
   std::expected<int, std::string> reset_phantom_lanes(const std::string& rig_serial,
                                                       const std::string& phantom_lot);
+
+  // Production lots and their certificates (lots.cpp; see lots.hpp).
+  // create_lot stores the spec text, the lot and a `lot.create` audit entry in one
+  // transaction; it fails if the lot exists.
+  std::expected<LotRow, std::string> create_lot(const NewLot&, const std::string& actor,
+                                                const std::string& origin);
+  std::expected<std::optional<LotRow>, std::string> get_lot(const std::string& lot) const;
+  // Every lot of a model, oldest first (the switching rules read this history).
+  std::expected<std::vector<LotRow>, std::string> lots_of_model(const std::string& model) const;
+  // Every run attached to a lot, oldest first.
+  std::expected<std::vector<RunRow>, std::string> runs_of_lot(const std::string& lot) const;
+  std::expected<std::vector<MeasurementRow>, std::string> measurements_of(
+      std::int64_t run_id) const;
+  std::expected<std::optional<std::string>, std::string> spec_text(const std::string& sha256) const;
+  // A signer's enrolled Ed25519 public key (hex), if any. enroll_signer records a new one
+  // with a `signer.enroll` audit entry; a signer's key cannot be replaced.
+  std::expected<std::optional<std::string>, std::string> signer_key(
+      const std::string& signer) const;
+  std::expected<void, std::string> enroll_signer(const std::string& signer,
+                                                 const std::string& public_key_hex,
+                                                 const std::string& origin);
+  // Stores a signed certificate, closes its lot with the decision, and appends the
+  // `lot.certify` audit entry (detail_json), all in one transaction. The lot must be open.
+  // Returns the row with its audit_seq.
+  std::expected<CertificateRow, std::string> record_certificate(CertificateRow,
+                                                                const std::string& origin,
+                                                                const std::string& detail_json);
+  std::expected<std::optional<CertificateRow>, std::string> get_certificate(
+      const std::string& id) const;
+  std::expected<std::vector<CertificateRow>, std::string> certificates_of(
+      const std::string& lot) const;
 
   std::expected<AuditEntry, std::string> append_audit(
       const std::string& actor, const std::string& role, const std::string& action,

@@ -125,7 +125,71 @@ CREATE TABLE phantom_lanes (
 );
 )sql";
 
-constexpr const char* kMigrations[] = {kVersion1, kVersion2};
+// Version 3: production lots and their certificates (bench lot). A run belongs to at most one
+// lot (runs.lot); the run also keeps the phantom lot and the load-cell calibration it ran
+// under, which a certificate names. A lot keeps the sampling plan it was created with and
+// the SHA-256 of its spec, so a spec that changes during the lot is caught. Certificates
+// and signers, like the audit log, are append-only: a certificate is re-issued, never
+// edited, and every one is also an entry of the audit chain.
+constexpr const char* kVersion3 = R"sql(
+ALTER TABLE runs ADD COLUMN lot TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN phantom_lot TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN calibration_date TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN load_cell_factor REAL;
+CREATE INDEX runs_by_lot ON runs(lot);
+CREATE TABLE lots (
+  lot           TEXT PRIMARY KEY,
+  model         TEXT NOT NULL,
+  spec_sha256   TEXT NOT NULL REFERENCES specs(sha256),
+  spec_file     TEXT NOT NULL DEFAULT '',
+  lot_size      INTEGER NOT NULL CHECK (lot_size > 0),
+  aql           REAL NOT NULL,
+  level         TEXT NOT NULL,
+  severity      TEXT NOT NULL CHECK (severity IN ('normal', 'tightened', 'reduced')),
+  code_letter   TEXT NOT NULL,
+  sample_size   INTEGER NOT NULL,
+  accept_number INTEGER NOT NULL,
+  reject_number INTEGER NOT NULL,
+  created_at    TEXT NOT NULL,
+  created_by    TEXT NOT NULL DEFAULT '',
+  state         TEXT NOT NULL CHECK (state IN ('open', 'accepted', 'rejected')),
+  decided_at    TEXT NOT NULL DEFAULT '',
+  nonconforming INTEGER
+);
+CREATE INDEX lots_by_model ON lots(model, created_at);
+CREATE TABLE signers (
+  name        TEXT PRIMARY KEY,
+  public_key  TEXT NOT NULL,
+  enrolled_at TEXT NOT NULL
+);
+CREATE TABLE certificates (
+  id            TEXT PRIMARY KEY,
+  lot           TEXT NOT NULL REFERENCES lots(lot),
+  decision      TEXT NOT NULL CHECK (decision IN ('accepted', 'rejected')),
+  record        TEXT NOT NULL,
+  record_sha256 TEXT NOT NULL,
+  signature     TEXT NOT NULL,
+  public_key    TEXT NOT NULL,
+  signer        TEXT NOT NULL REFERENCES signers(name),
+  signed_at     TEXT NOT NULL,
+  files         TEXT NOT NULL DEFAULT '{}',
+  audit_seq     INTEGER NOT NULL
+);
+CREATE TRIGGER certificates_no_update BEFORE UPDATE ON certificates
+BEGIN
+  SELECT RAISE(ABORT, 'certificates are append-only: a certificate cannot be changed');
+END;
+CREATE TRIGGER certificates_no_delete BEFORE DELETE ON certificates
+BEGIN
+  SELECT RAISE(ABORT, 'certificates are append-only: a certificate cannot be deleted');
+END;
+CREATE TRIGGER signers_no_update BEFORE UPDATE ON signers
+BEGIN
+  SELECT RAISE(ABORT, 'a signer key cannot be changed once enrolled');
+END;
+)sql";
+
+constexpr const char* kMigrations[] = {kVersion1, kVersion2, kVersion3};
 
 }  // namespace
 
