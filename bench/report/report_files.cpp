@@ -1,5 +1,8 @@
 #include "bench/report/report_files.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -15,6 +18,23 @@ namespace {
 
 std::expected<void, std::string> write_atomically(const std::filesystem::path& path,
                                                   const std::string& text) {
+  return write_file_atomically(path.string(), text);
+}
+
+// fsync of a file or directory by path; false when it cannot be opened or synced.
+bool sync_path(const std::string& path, int flags) {
+  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool synced = ::fsync(fd) == 0;
+  ::close(fd);
+  return synced;
+}
+
+}  // namespace
+
+std::expected<void, std::string> write_file_atomically(const std::string& path_text,
+                                                       const std::string& text, bool durable) {
+  const std::filesystem::path path(path_text);
   const std::filesystem::path tmp = path.string() + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
@@ -22,15 +42,18 @@ std::expected<void, std::string> write_atomically(const std::filesystem::path& p
     out.flush();
     if (!out) return std::unexpected("cannot write " + tmp.string() + ": " + std::strerror(errno));
   }
+  if (durable && !sync_path(tmp.string(), O_RDONLY))
+    return std::unexpected("cannot sync " + tmp.string() + ": " + std::strerror(errno));
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
   if (ec)
     return std::unexpected("cannot rename " + tmp.string() + " to " + path.string() + ": " +
                            ec.message());
+  const std::string dir = path.has_parent_path() ? path.parent_path().string() : ".";
+  if (durable && !sync_path(dir, O_RDONLY | O_DIRECTORY))
+    return std::unexpected("cannot sync directory " + dir + ": " + std::strerror(errno));
   return {};
 }
-
-}  // namespace
 
 std::expected<void, std::string> write_report_files(const RunReport& report,
                                                     const std::string& dir) {

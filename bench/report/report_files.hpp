@@ -9,6 +9,13 @@
 
 namespace derma::report {
 
+// Writes `text` to `path` through a temporary file renamed over it, so a reader sees the old
+// file or the new one, never half of one. `durable` also fsyncs the file and its directory
+// before returning (for records that must survive a crash the moment they are reported).
+std::expected<void, std::string> write_file_atomically(const std::string& path,
+                                                       const std::string& text,
+                                                       bool durable = false);
+
 // Each file is written to a temporary name and renamed, so a reader never sees half a
 // report. The error names the file that could not be written.
 std::expected<void, std::string> write_report_files(const RunReport& report,
