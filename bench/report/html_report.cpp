@@ -894,6 +894,10 @@ footer p { margin: 2px 0; overflow-wrap: anywhere; }
 
 }  // namespace
 
+std::string_view report_css() {
+  return kStyle;
+}
+
 std::string to_html(const RunReport& r) {
   std::string page;
   page.reserve(256 * 1024);

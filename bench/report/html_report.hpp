@@ -6,11 +6,16 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "bench/report/run_report.hpp"
 
 namespace derma::report {
 
 std::string to_html(const RunReport& report);
+
+// The page's stylesheet (verdict badges, pills, tables, meta grid, print rules), for other
+// pages that share its look: the lot certificate.
+std::string_view report_css();
 
 }  // namespace derma::report
