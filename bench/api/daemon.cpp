@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/api/routes.hpp"
+#include "bench/lot/lot_plan.hpp"
+#include "bench/lot/lot_status.hpp"
 #include "bench/runner/runner.hpp"
 #include "bench/suite/suite.hpp"
 #include "drivers/transport/rig_address.hpp"
@@ -217,6 +219,8 @@ Reply Daemon::handle(const HttpRequest& request) {
         return list_runs(route.query);
       case Endpoint::GetRun:
         return get_run(route.run_id);
+      case Endpoint::GetLot:
+        return get_lot(route.lot);
       case Endpoint::SubmitRuns:
         return submit(request, *caller.token);
       case Endpoint::CancelRun:
@@ -415,6 +419,17 @@ HttpResponse Daemon::get_run(std::int64_t id) {
   return response;
 }
 
+HttpResponse Daemon::get_lot(const std::string& lot) {
+  auto lot_row = db_->get_lot(lot);
+  if (!lot_row) throw std::runtime_error("results database: " + lot_row.error());
+  if (!*lot_row) return error_response(404, "not_found", "no lot " + lot);
+  auto status = lot::lot_status(*db_, lot);
+  if (!status) throw std::runtime_error("results database: " + status.error());
+  HttpResponse response;
+  response.body = json_text(status->json) + "\n";
+  return response;
+}
+
 HttpResponse Daemon::list_runs(const std::map<std::string, std::string>& query) {
   store::RunFilter filter;
   if (auto it = query.find("state"); it != query.end()) {
@@ -459,6 +474,8 @@ HttpResponse Daemon::submit(const HttpRequest& request, const ApiToken& caller) 
     return error_response(400, "bad_request", "rollers: must be a non-empty list of serials");
   if (body.contains("requester") && !body["requester"].is_string())
     return error_response(400, "bad_request", "requester: must be a string");
+  if (body.contains("lot") && !body["lot"].is_string())
+    return error_response(400, "bad_request", "lot: must be a string (a lot number)");
 
   const std::string suite_name = body["suite"];
   if (!is_safe_relative_path(suite_name))
@@ -483,6 +500,10 @@ HttpResponse Daemon::submit(const HttpRequest& request, const ApiToken& caller) 
           400, "bad_request",
           "rollers: no roller file with serial '" + serials.back() + "' in " + config_.rollers_dir);
   }
+  const std::string lot_name = body.value("lot", std::string());
+  if (!lot_name.empty())
+    if (auto joins = lot::lot_accepts_runs(*db_, lot_name, suite->spec.model); !joins)
+      return error_response(409, "conflict", "lot: " + joins.error());
   if (queue_.closed()) return error_response(409, "conflict", "the daemon is stopping");
 
   const std::string requester =
@@ -497,6 +518,7 @@ HttpResponse Daemon::submit(const HttpRequest& request, const ApiToken& caller) 
     run.requester = requester;
     run.rig_address = config_.rig;
     run.out_dir = (fs::path(config_.data_dir) / "runs").string();  // + "/<id>"
+    run.lot = lot_name;
     auto id = db_->create_run(run);
     if (!id) throw std::runtime_error("results database: " + id.error());
     {
@@ -504,7 +526,10 @@ HttpResponse Daemon::submit(const HttpRequest& request, const ApiToken& caller) 
       owners_[*id] = caller.name;
     }
     audit(caller.name, to_string(caller.role), "run.submit", *id, request.remote_address,
-          json_text(json{{"suite", suite_name}, {"roller", serial}, {"requester", requester}}));
+          json_text(json{{"suite", suite_name},
+                         {"roller", serial},
+                         {"requester", requester},
+                         {"lot", lot_name}}));
     metrics_.count_run_state("queued");
     queue_.push(*id);
     runs.push_back(

@@ -70,6 +70,7 @@ class Daemon {
   std::string rig_state();  // connected, disconnected or busy
   HttpResponse list_runs(const std::map<std::string, std::string>& query);
   HttpResponse get_run(std::int64_t id);
+  HttpResponse get_lot(const std::string& lot);
   HttpResponse submit(const HttpRequest& request, const ApiToken& caller);
   HttpResponse cancel(std::int64_t id, const ApiToken& caller, const std::string& origin);
   HttpResponse run_file(std::int64_t id, const std::string& file);

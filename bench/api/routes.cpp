@@ -93,6 +93,11 @@ Route match_route(std::string_view method, std::string_view target) {
       route = with(Endpoint::Rig, method, "GET");
     } else if (parts.size() == 4 && parts[2] == "rig" && parts[3] == "phantom") {
       route = with(Endpoint::ReplacePhantom, method, "POST");
+    } else if (parts.size() == 4 && parts[2] == "lots") {
+      auto lot = url_decode(parts[3]);
+      if (!lot || lot->empty()) return route;  // NotFound
+      route = with(Endpoint::GetLot, method, "GET");
+      route.lot = *lot;
     } else if (parts[2] == "runs" && parts.size() == 3) {
       if (method == "GET")
         route.endpoint = Endpoint::ListRuns;

@@ -23,6 +23,7 @@ enum class Endpoint {
   RunFile,         // GET /api/v1/runs/{id}/report.json | junit.xml | report.html | capture
   Rig,             // GET /api/v1/rig
   ReplacePhantom,  // POST /api/v1/rig/phantom
+  GetLot,          // GET /api/v1/lots/{lot}
   NotFound,
   MethodNotAllowed,
 };
@@ -31,6 +32,7 @@ struct Route {
   Endpoint endpoint = Endpoint::NotFound;
   std::int64_t run_id = 0;
   std::string file;  // RunFile: report.json, junit.xml, report.html or capture
+  std::string lot;   // GetLot: the lot number, percent-decoded
   std::map<std::string, std::string> query;
 };
 

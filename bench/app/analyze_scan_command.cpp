@@ -13,6 +13,7 @@
 
 #include "bench/analysis/scan_checks.hpp"
 #include "bench/app/commands.hpp"
+#include "bench/app/run_recording.hpp"
 #include "bench/report/console_summary.hpp"
 #include "bench/report/json_report.hpp"
 #include "bench/report/junit_report.hpp"
@@ -144,8 +145,7 @@ int analyze_scan_command(const AnalyzeScanCommand& cmd) {
   run.software_version = DERMA_VERSION;
   run.host_name = runner::host_name();
   run.operator_name = cmd.operator_name;
-  if (run.operator_name.empty())
-    if (const char* user = std::getenv("USER")) run.operator_name = user;
+  if (run.operator_name.empty()) run.operator_name = user_name();
 
   char read_message[256];
   std::snprintf(read_message, sizeof read_message,

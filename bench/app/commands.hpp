@@ -2,8 +2,13 @@
 #pragma once
 
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
+
+namespace derma::store {
+class ResultsDb;
+}
 
 namespace derma::app {
 
@@ -16,6 +21,7 @@ struct RunCommand {
   std::string spec_override;
   std::string operator_name;
   std::string db_path;  // record the run in this results database (empty: don't)
+  std::string lot;      // the production lot the run samples (needs db_path)
   bool realtime = false;
   bool quiet = false;
 };
@@ -91,6 +97,7 @@ struct SubmitCommand {
   std::string token_file;
   std::string token;
   std::string requester;
+  std::string lot;  // production lot the runs sample (bench lot)
   std::string out_dir;
   double timeout_s = std::numeric_limits<double>::infinity();
   bool quiet = false;
@@ -100,6 +107,9 @@ int submit_command(const SubmitCommand&);
 // Views of the results database (bench/store/results_db.hpp). db_path empty: $DERMABENCH_DB,
 // else ./dermabench.db.
 std::string resolve_db_path(const std::string& given);
+// Opens an existing database for a view or a lot command: a mistyped path is an error (said
+// on stderr, prefixed "bench COMMAND"), not a new empty database. nullptr then.
+std::unique_ptr<store::ResultsDb> open_existing(const char* command, const std::string& path);
 
 struct HistoryCommand {
   std::string db_path;
@@ -126,5 +136,30 @@ struct AuditCommand {
 };
 int audit_verify_command(const AuditCommand&);
 int audit_log_command(const AuditCommand&);
+
+// Production lots (bench/lot, docs/lots.md): create with a sampling plan, follow progress,
+// certify with a signed certificate, verify a certificate against the database.
+// certify exits 0 accepted, 1 rejected, 5 refused (the lot cannot be certified now),
+// 2 bad input; verify exits 0 verified, 1 a problem found, 2 bad input.
+struct LotCommand {
+  std::string db_path;
+  std::string lot;
+  std::string model;
+  std::string spec_file;  // default fixtures/specs/MODEL.yaml
+  int lot_size = 0;
+  std::string aql = "1.0";
+  std::string level = "II";
+  std::string signer;
+  std::string meaning;
+  std::string key_file;  // default ~/.config/dermabench/keys/SIGNER.ed25519
+  std::string out_dir = ".";
+  std::string certificate_file;
+  bool json = false;
+};
+constexpr int kExitRefused = 5;
+int lot_create_command(const LotCommand&);
+int lot_status_command(const LotCommand&);
+int lot_certify_command(const LotCommand&);
+int lot_verify_command(const LotCommand&);
 
 }  // namespace derma::app

@@ -11,12 +11,6 @@
 
 namespace derma::app {
 
-namespace {
-
-using nlohmann::json;
-
-// Opens an existing database for the read-only views: a mistyped path should be an error,
-// not a new empty database.
 std::unique_ptr<store::ResultsDb> open_existing(const char* command, const std::string& path) {
   if (!std::filesystem::exists(path)) {
     std::cerr << "bench " << command << ": no results database at " << path
@@ -30,6 +24,10 @@ std::unique_ptr<store::ResultsDb> open_existing(const char* command, const std::
   }
   return std::move(*db);
 }
+
+namespace {
+
+using nlohmann::json;
 
 json optional_number(const std::optional<double>& v) {
   return v ? json(*v) : json(nullptr);
@@ -56,7 +54,11 @@ json run_json(const store::RunRow& r) {
           {"verdict", r.verdict},
           {"exit_code", r.exit_code},
           {"error", r.error},
-          {"out_dir", r.out_dir}};
+          {"out_dir", r.out_dir},
+          {"lot", r.lot},
+          {"phantom_lot", r.phantom_lot},
+          {"calibration_date", r.calibration_date},
+          {"load_cell_factor", optional_number(r.load_cell_factor)}};
 }
 
 json check_json(const store::CheckRow& c) {

@@ -6,6 +6,7 @@
 //   bench show RUN [--db FILE] [--json];  bench audit verify|log [--db FILE]
 //   bench analyze-scan FILE --spec SPEC --out DIR [--format x3p|csv] [--pitch-um P ...]
 //   bench submit SUITE --server URL --roller SN [--roller SN ...] --token-file F --out DIR
+//   bench lot create|status|certify|verify ...   (production lots, docs/lots.md)
 // Exit codes (DESIGN section 6): 0 pass, 1 roller failed a check, 2 bad input or usage,
 // 3 rig or link error, 4 aborted.
 #include <spdlog/spdlog.h>
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--quiet", run.quiet, "print only the summary");
   run_cmd->add_option("--db", run.db_path,
                       "record the run in this results database (see bench history)");
+  run_cmd->add_option("--lot", run.lot, "the production lot this roller samples (needs --db)");
 
   app::AnalyzeCommand analyze;
   CLI::App* analyze_cmd =
@@ -140,6 +142,7 @@ int main(int argc, char** argv) {
   submit_cmd->add_option("--token", submit.token, "API token (prefer --token-file)")
       ->envname("BENCH_TOKEN");
   submit_cmd->add_option("--requester", submit.requester, "who asks, e.g. the CI job");
+  submit_cmd->add_option("--lot", submit.lot, "the production lot these rollers sample");
   submit_cmd
       ->add_option("--out", submit.out_dir,
                    "directory for report.json, junit.xml, report.html, capture.drcap "
@@ -178,6 +181,42 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   audit_log_cmd->add_flag("--json", audit.json, "machine-readable output");
 
+  // Production lots (docs/lots.md).
+  app::LotCommand lot;
+  CLI::App* lot_cmd = app.add_subcommand("lot", "production lots: sampling plan and certificate");
+  lot_cmd->require_subcommand(1);
+  CLI::App* lot_create_cmd =
+      lot_cmd->add_subcommand("create", "create a lot with its ISO 2859-1 sampling plan");
+  lot_create_cmd->add_option("lot", lot.lot, "lot number")->required();
+  lot_create_cmd->add_option("--model", lot.model, "product model, e.g. DR-192-0.50")->required();
+  lot_create_cmd->add_option("--size", lot.lot_size, "rollers in the lot")->required();
+  lot_create_cmd->add_option("--aql", lot.aql, "acceptance quality limit, percent")
+      ->capture_default_str();
+  lot_create_cmd->add_option("--level", lot.level, "inspection level: S-1..S-4, I, II, III")
+      ->capture_default_str();
+  lot_create_cmd->add_option("--spec", lot.spec_file,
+                             "the model's spec (default fixtures/specs/MODEL.yaml)");
+  CLI::App* lot_status_cmd = lot_cmd->add_subcommand("status", "a lot's progress against its plan");
+  lot_status_cmd->add_option("lot", lot.lot, "lot number")->required();
+  CLI::App* lot_certify_cmd =
+      lot_cmd->add_subcommand("certify", "decide and sign: exit 0 accepted, 1 rejected, 5 refused");
+  lot_certify_cmd->add_option("lot", lot.lot, "lot number")->required();
+  lot_certify_cmd->add_option("--signer", lot.signer, "who signs")->required();
+  lot_certify_cmd->add_option("--meaning", lot.meaning, "meaning of the signature, e.g. released")
+      ->required();
+  lot_certify_cmd->add_option("--key", lot.key_file,
+                              "signer's Ed25519 key (default ~/.config/dermabench/keys/"
+                              "SIGNER.ed25519, created on first use)");
+  lot_certify_cmd->add_option("--out", lot.out_dir, "directory for CERT-LOT.json/.html/.pdf")
+      ->capture_default_str();
+  CLI::App* lot_verify_cmd = lot_cmd->add_subcommand(
+      "verify", "check a certificate and the records behind it: exit 0 intact, 1 tampered");
+  lot_verify_cmd->add_option("certificate", lot.certificate_file, "CERT-LOT.json")->required();
+  for (CLI::App* c : {lot_create_cmd, lot_status_cmd, lot_certify_cmd, lot_verify_cmd})
+    c->add_option("--db", lot.db_path, "results database");
+  for (CLI::App* c : {lot_create_cmd, lot_status_cmd, lot_verify_cmd})
+    c->add_flag("--json", lot.json, "machine-readable output");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -197,5 +236,9 @@ int main(int argc, char** argv) {
   if (show_cmd->parsed()) return app::show_command(show);
   if (audit_verify_cmd->parsed()) return app::audit_verify_command(audit);
   if (audit_log_cmd->parsed()) return app::audit_log_command(audit);
+  if (lot_create_cmd->parsed()) return app::lot_create_command(lot);
+  if (lot_status_cmd->parsed()) return app::lot_status_command(lot);
+  if (lot_certify_cmd->parsed()) return app::lot_certify_command(lot);
+  if (lot_verify_cmd->parsed()) return app::lot_verify_command(lot);
   return report::kExitBadInput;
 }

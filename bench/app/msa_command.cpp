@@ -8,6 +8,7 @@
 #include <string>
 
 #include "bench/app/commands.hpp"
+#include "bench/app/run_recording.hpp"
 #include "bench/runner/msa_runner.hpp"
 #include "bench/suite/suite.hpp"
 
@@ -100,8 +101,7 @@ int msa_command(const MsaCommand& cmd) {
   options.parts = cmd.parts == "needles" ? runner::MsaParts::Needles : runner::MsaParts::Rollers;
   options.out_dir = cmd.out_dir;
   options.operator_name = cmd.operator_name;
-  if (options.operator_name.empty())
-    if (const char* user = std::getenv("USER")) options.operator_name = user;
+  if (options.operator_name.empty()) options.operator_name = user_name();
   options.realtime = cmd.realtime;
   options.stop_requested = &g_msa_stop;
   if (!cmd.quiet)

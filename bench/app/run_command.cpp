@@ -38,6 +38,9 @@ int run_suite_command(const RunCommand& cmd) {
   if (sim && !cmd.roller_serial.empty())
     return usage_error("--serial is for a real rig; the roller file gives the serial");
 
+  if (!cmd.lot.empty() && cmd.db_path.empty())
+    return usage_error("--lot needs --db: a lot's runs are recorded in the results database");
+
   auto loaded = suite::load_suite(cmd.suite_file);
   if (loaded && !cmd.spec_override.empty())
     loaded = suite::with_spec(std::move(*loaded), cmd.spec_override);
@@ -55,8 +58,7 @@ int run_suite_command(const RunCommand& cmd) {
   options.roller_serial = cmd.roller_serial;
   options.out_dir = cmd.out_dir;
   options.operator_name = cmd.operator_name;
-  if (options.operator_name.empty())
-    if (const char* user = std::getenv("USER")) options.operator_name = user;
+  if (options.operator_name.empty()) options.operator_name = user_name();
   options.realtime = cmd.realtime;
   options.stop_requested = &g_stop_requested;
   if (!cmd.quiet)

@@ -7,20 +7,16 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/app/commands.hpp"
+#include "bench/lot/lot_plan.hpp"
 
 namespace derma::app {
 
-namespace {
-
-// $USER, else $LOGNAME, else the account of the process (services often run without both).
 std::string user_name() {
   for (const char* var : {"USER", "LOGNAME"})
     if (const char* user = std::getenv(var); user && *user) return user;
   if (const passwd* pw = ::getpwuid(::getuid()); pw && pw->pw_name) return pw->pw_name;
   return "unknown";
 }
-
-}  // namespace
 
 std::expected<RunRecording, std::string> start_recording(const RunCommand& cmd,
                                                          const suite::Suite& suite,
@@ -39,6 +35,10 @@ std::expected<RunRecording, std::string> start_recording(const RunCommand& cmd,
   run.operator_name = operator_name;
   run.rig_address = cmd.rig;
   run.out_dir = cmd.out_dir;
+  run.lot = cmd.lot;
+  if (!cmd.lot.empty())
+    if (auto joins = lot::lot_accepts_runs(*recording.db, cmd.lot, suite.spec.model); !joins)
+      return std::unexpected(joins.error());
   auto id = recording.db->create_run(run);
   if (!id) return std::unexpected(id.error());
   recording.run_id = *id;
@@ -47,7 +47,8 @@ std::expected<RunRecording, std::string> start_recording(const RunCommand& cmd,
   const nlohmann::json detail = {
       {"suite", cmd.suite_file},
       {"rig", cmd.rig},
-      {"roller", cmd.roller_file.empty() ? cmd.roller_serial : cmd.roller_file}};
+      {"roller", cmd.roller_file.empty() ? cmd.roller_serial : cmd.roller_file},
+      {"lot", cmd.lot}};
   auto audited = recording.db->append_audit(
       recording.actor, "operator", "run.start", "run " + std::to_string(*id), "cli",
       detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));

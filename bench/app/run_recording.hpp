@@ -16,6 +16,9 @@ namespace derma::app {
 
 struct RunCommand;
 
+// $USER, else $LOGNAME, else the account of the process (services often run without both).
+std::string user_name();
+
 struct RunRecording {
   std::unique_ptr<store::ResultsDb> db;
   std::int64_t run_id = 0;

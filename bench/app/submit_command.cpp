@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "bench/app/commands.hpp"
+#include "bench/app/run_recording.hpp"
 #include "bench/client/run_summary.hpp"
 #include "bench/client/submit.hpp"
 #include "bench/report/run_report.hpp"
@@ -59,9 +60,8 @@ int submit_command(const SubmitCommand& cmd) {
                          ": must hold the token alone (one line, no spaces)");
   }
   request.requester = cmd.requester;
-  if (request.requester.empty())
-    if (const char* user = std::getenv("USER")) request.requester = user;
-  if (request.requester.empty()) request.requester = "bench submit";
+  request.lot = cmd.lot;
+  if (request.requester.empty()) request.requester = user_name();
   if (cmd.timeout_s < 1e9)
     request.timeout = std::chrono::milliseconds(static_cast<long long>(cmd.timeout_s * 1000));
 

@@ -103,9 +103,10 @@ class Session {
 };
 
 bool Session::submit(SubmitOutcome& outcome) {
-  const nlohmann::json body = {{"suite", request_.suite},
-                               {"rollers", request_.roller_serials},
-                               {"requester", request_.requester}};
+  nlohmann::json body = {{"suite", request_.suite},
+                         {"rollers", request_.roller_serials},
+                         {"requester", request_.requester}};
+  if (!request_.lot.empty()) body["lot"] = request_.lot;
   const auto answer = client_.post_json("/api/v1/runs", body.dump());
   if (!answer) {
     if (answer.error().kind == HttpFailure::Interrupted) {

@@ -28,6 +28,7 @@ struct SubmitRequest {
   std::string suite;  // a name/relative path under the server's suites directory
   std::vector<std::string> roller_serials;
   std::string requester;
+  std::string lot;      // production lot the runs sample, or empty
   std::string out_dir;  // the files of one roller; DIR/<serial>/ for each of several
   std::optional<std::chrono::milliseconds> timeout;  // from submission to every run's end
 };

@@ -25,6 +25,16 @@ TokenTable table() {
 
 }  // namespace
 
+TEST_CASE("a lot's route names the lot, percent-decoded, and takes GET only") {
+  const Route lot = match_route("GET", "/api/v1/lots/LOT%2D117");
+  CHECK(lot.endpoint == Endpoint::GetLot);
+  CHECK(lot.lot == "LOT-117");
+  CHECK(match_route("POST", "/api/v1/lots/LOT-117").endpoint == Endpoint::MethodNotAllowed);
+  CHECK(match_route("GET", "/api/v1/lots/%zz").endpoint == Endpoint::NotFound);
+  CHECK(match_route("GET", "/api/v1/lots/A/B").endpoint == Endpoint::NotFound);
+  CHECK_FALSE(changes_state(Endpoint::GetLot));
+}
+
 TEST_CASE("routes name the endpoint, the run id and the file") {
   CHECK(match_route("GET", "/healthz").endpoint == Endpoint::Health);
   CHECK(match_route("GET", "/metrics").endpoint == Endpoint::Metrics);

@@ -1,0 +1,62 @@
+// Certifying a lot and verifying a certificate afterwards.
+//
+// `certify` turns a lot's evidence into a signed certificate: the canonical record (a JSON
+// text naming every fact of the decision and the digest of every database row behind each
+// sampled roller's verdict) is signed with the signer's Ed25519 key, rendered as HTML and
+// PDF, written as CERT.json (the envelope: record, digest, signature, public key, the copies'
+// digests and a second signature over those), stored in the database and appended to the
+// audit chain, in one transaction with closing the lot.
+//
+// `verify` checks all of it again: signatures, digests of the record and of the copies, the
+// stored certificate, the enrolled key, every row digest recomputed from the database as it
+// is now, the spec text, and the audit chain with its `lot.certify` entry.
+#pragma once
+
+#include <expected>
+#include <string>
+#include <vector>
+
+#include "bench/report/certificate.hpp"
+#include "bench/store/results_db.hpp"
+
+namespace derma::lot {
+
+struct CertifyRequest {
+  std::string lot;
+  std::string signer;
+  std::string meaning;   // meaning of the signature, e.g. "released"
+  std::string key_file;  // the signer's secret key (created on first use)
+  std::string out_dir;   // where CERT-LOT.json/.html/.pdf go
+  std::string origin = "cli";
+};
+
+struct Certified {
+  report::Certificate certificate;
+  std::string json_path, html_path, pdf_path;
+};
+
+// Why certification did not happen: refused (the lot cannot be certified now, with every
+// reason) or failed (bad input, unreadable database, unwritable files).
+struct CertifyError {
+  bool refused = false;
+  std::vector<std::string> reasons;
+};
+
+std::expected<Certified, CertifyError> certify(store::ResultsDb&, const CertifyRequest&);
+
+struct Verification {
+  std::string certificate_id;
+  std::string lot;
+  std::string decision;
+  std::vector<std::string> checked;   // what was verified, one line each
+  std::vector<std::string> problems;  // empty when the certificate and its records hold
+};
+
+// `cert_json` is the path of CERT-LOT.json; the HTML and PDF copies are looked for beside it.
+std::expected<Verification, std::string> verify(const store::ResultsDb&,
+                                                const std::string& cert_json);
+
+// Lot and signer names: letters, digits, '.', '_' and '-', 1 to 64 characters (they name files).
+bool valid_name(const std::string&);
+
+}  // namespace derma::lot

@@ -1,0 +1,286 @@
+#include "bench/lot/lot_evidence.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "bench/analysis/statistics.hpp"
+
+namespace derma::lot {
+
+namespace {
+
+bool conclusive(store::RunState s) {
+  return s == store::RunState::Passed || s == store::RunState::Failed;
+}
+
+bool pending(store::RunState s) {
+  return s == store::RunState::Queued || s == store::RunState::Running;
+}
+
+std::string date_part(const std::string& iso) {
+  return iso.substr(0, std::min<std::size_t>(10, iso.size()));
+}
+
+std::string describe(const store::RunRow& run) {
+  return "run " + std::to_string(run.id) + " (roller " +
+         (run.roller_serial.empty() ? std::string("?") : run.roller_serial) + ")";
+}
+
+nlohmann::json optional_number(const std::optional<double>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+std::string failed_check_ids(const std::vector<store::CheckRow>& checks) {
+  std::set<std::string> ids;
+  for (const auto& c : checks)
+    if (c.verdict != "pass") ids.insert(c.id);
+  std::string text;
+  for (const auto& id : ids) text += (text.empty() ? "" : ",") + id;
+  return text;
+}
+
+std::vector<double> needle_means(const std::vector<store::MeasurementRow>& measurements) {
+  std::vector<double> values;
+  for (const auto& m : measurements)
+    if (m.name == "needle_mean_depth") values.push_back(m.value);
+  return values;
+}
+
+std::string fmt(const char* format, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
+}
+
+}  // namespace
+
+std::string run_record_digest(const store::RunRow& run, const std::vector<store::CheckRow>& checks,
+                              const std::vector<store::MeasurementRow>& measurements) {
+  // What the verdict rests on; not the bookkeeping (out_dir, requester) that may move.
+  nlohmann::json record = {{"id", run.id},
+                           {"state", store::to_string(run.state)},
+                           {"verdict", run.verdict},
+                           {"lot", run.lot},
+                           {"roller_serial", run.roller_serial},
+                           {"spec_model", run.spec_model},
+                           {"spec_sha256", run.spec_sha256},
+                           {"suite_name", run.suite_name},
+                           {"operator", run.operator_name},
+                           {"rig_serial", run.rig_serial},
+                           {"firmware_version", run.firmware_version},
+                           {"calibration_date", run.calibration_date},
+                           {"calibration_due", run.calibration_due},
+                           {"load_cell_factor", optional_number(run.load_cell_factor)},
+                           {"phantom_lot", run.phantom_lot},
+                           {"software_version", run.software_version},
+                           {"started_at", run.started_at},
+                           {"finished_at", run.finished_at}};
+  nlohmann::json check_rows = nlohmann::json::array();
+  for (const auto& c : checks)
+    check_rows.push_back({{"roll", c.roll},
+                          {"id", c.id},
+                          {"verdict", c.verdict},
+                          {"value", optional_number(c.value)},
+                          {"unit", c.unit},
+                          {"lower_limit", optional_number(c.lower_limit)},
+                          {"upper_limit", optional_number(c.upper_limit)}});
+  nlohmann::json measurement_rows = nlohmann::json::array();
+  for (const auto& m : measurements) {
+    nlohmann::json row = {{"roll", m.roll},
+                          {"check", m.check_id},
+                          {"name", m.name},
+                          {"value", m.value},
+                          {"unit", m.unit}};
+    if (m.disc) row["disc"] = *m.disc;
+    if (m.needle) row["needle"] = *m.needle;
+    if (m.n) row["n"] = *m.n;
+    measurement_rows.push_back(std::move(row));
+  }
+  record["checks"] = std::move(check_rows);
+  record["measurements"] = std::move(measurement_rows);
+  return store::sha256_hex(record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+namespace {
+
+// One-way ANOVA intra-class correlation of values grouped by roller, in [0, 1].
+double intra_class_correlation(const std::vector<std::vector<double>>& groups) {
+  double n_total = 0, sum = 0, sum_sq_sizes = 0;
+  for (const auto& g : groups) {
+    n_total += static_cast<double>(g.size());
+    sum_sq_sizes += static_cast<double>(g.size() * g.size());
+    for (double v : g) sum += v;
+  }
+  const double k = static_cast<double>(groups.size());
+  if (k < 2 || n_total <= k) return 0;
+  const double grand = sum / n_total;
+  double ss_between = 0, ss_within = 0;
+  for (const auto& g : groups) {
+    const analysis::Summary s = analysis::summarise(g);
+    ss_between += static_cast<double>(g.size()) * (s.mean - grand) * (s.mean - grand);
+    for (double v : g) ss_within += (v - s.mean) * (v - s.mean);
+  }
+  const double ms_between = ss_between / (k - 1);
+  const double ms_within = ss_within / (n_total - k);
+  const double n0 = (n_total - sum_sq_sizes / n_total) / (k - 1);  // unbalanced groups
+  const double var_between = std::max(0.0, (ms_between - ms_within) / n0);
+  const double total = var_between + ms_within;
+  return total > 0 ? var_between / total : 0;
+}
+
+}  // namespace
+
+report::CertificateCapability depth_capability(const std::vector<CountedRoller>& rollers,
+                                               const analysis::SpecLimits& limits) {
+  std::vector<std::vector<double>> groups;
+  std::vector<double> values;
+  for (const auto& r : rollers) {
+    auto means = needle_means(r.measurements);
+    if (means.empty()) continue;
+    values.insert(values.end(), means.begin(), means.end());
+    groups.push_back(std::move(means));
+  }
+  report::CertificateCapability cap;
+  cap.values = values.size();
+  cap.rollers = groups.size();
+  cap.lsl_um = limits.depth_lsl_um;
+  cap.usl_um = limits.depth_usl_um;
+  cap.min_cpk = limits.depth_min_cpk;
+  if (values.size() < 2) return cap;
+  const analysis::Summary s = analysis::summarise(values);
+  cap.mean_um = s.mean;
+  cap.sd_um = s.sd;
+  const analysis::Capability c = analysis::capability(s, cap.lsl_um, cap.usl_um);
+  cap.cpk = c.cpk;
+  if (groups.size() < 2) return cap;  // no bound: between-roller spread unknown
+  cap.icc = intra_class_correlation(groups);
+  const double per_roller = static_cast<double>(values.size()) / static_cast<double>(groups.size());
+  cap.effective_n = static_cast<double>(values.size()) / (1 + (per_roller - 1) * cap.icc);
+  const auto n_eff = static_cast<std::size_t>(std::max(2.0, std::floor(cap.effective_n)));
+  if (c.cpk) cap.cpk_lcb95 = analysis::cpk_lower_bound(*c.cpk, n_eff);
+  cap.meets = cap.cpk_lcb95 && *cap.cpk_lcb95 >= cap.min_cpk;
+  return cap;
+}
+
+std::expected<LotEvidence, std::string> gather_evidence(const store::ResultsDb& db,
+                                                        const std::string& lot_name) {
+  auto lot = db.get_lot(lot_name);
+  if (!lot) return std::unexpected(lot.error());
+  if (!*lot) return std::unexpected("lot " + lot_name + ": no such lot");
+  LotEvidence ev;
+  ev.lot = **lot;
+
+  auto spec_text = db.spec_text(ev.lot.spec_sha256);
+  if (!spec_text) return std::unexpected(spec_text.error());
+  if (!*spec_text)
+    return std::unexpected("lot " + lot_name + ": its spec " + ev.lot.spec_sha256 +
+                           " is missing from the database");
+  auto spec = suite::parse_product_spec(**spec_text, ev.lot.spec_file);
+  if (!spec) return std::unexpected("lot " + lot_name + ": " + spec.error().to_string());
+  ev.spec = std::move(*spec);
+
+  auto runs = db.runs_of_lot(lot_name);
+  if (!runs) return std::unexpected(runs.error());
+  std::set<std::string> counted_serials;
+  for (const store::RunRow& run : *runs) {
+    if (pending(run.state)) {
+      ev.pending.push_back(run);
+    } else if (!conclusive(run.state)) {
+      ev.inconclusive.push_back(run);
+    } else if (counted_serials.contains(run.roller_serial)) {
+      ev.retests.push_back(run);
+    } else if (static_cast<int>(ev.counted.size()) >= ev.lot.sample_size) {
+      ev.beyond_sample.push_back(run);
+    } else {
+      CountedRoller r;
+      r.run = run;
+      auto checks = db.checks_of(run.id);
+      if (!checks) return std::unexpected(checks.error());
+      auto measurements = db.measurements_of(run.id);
+      if (!measurements) return std::unexpected(measurements.error());
+      r.checks = std::move(*checks);
+      r.measurements = std::move(*measurements);
+      r.conforming = run.state == store::RunState::Passed;
+      r.failed_checks = failed_check_ids(r.checks);
+      const auto means = needle_means(r.measurements);
+      if (!means.empty()) r.mean_depth_um = analysis::summarise(means).mean;
+      r.record_sha256 = run_record_digest(r.run, r.checks, r.measurements);
+      counted_serials.insert(run.roller_serial);
+      if (!r.conforming) ++ev.nonconforming;
+      ev.counted.push_back(std::move(r));
+    }
+  }
+  ev.capability = depth_capability(ev.counted, ev.spec.limits);
+  return ev;
+}
+
+std::vector<std::string> refusals(const LotEvidence& ev, const std::string& today,
+                                  const std::string& current_spec_text) {
+  std::vector<std::string> why;
+  const store::LotRow& lot = ev.lot;
+  if (lot.state != "open") why.push_back("lot " + lot.lot + " is " + lot.state + " already");
+  for (const auto& run : ev.pending)
+    why.push_back(describe(run) + " is " + store::to_string(run.state) +
+                  ", not final: wait for it or cancel it");
+  const int n = static_cast<int>(ev.counted.size());
+  if (n < lot.sample_size && ev.nonconforming < lot.reject_number)
+    why.push_back("the sample is incomplete: " + std::to_string(n) + " of " +
+                  std::to_string(lot.sample_size) + " rollers have a conclusive run");
+  if (!current_spec_text.empty() && store::sha256_hex(current_spec_text) != lot.spec_sha256)
+    why.push_back("the spec changed during the lot: " + lot.spec_file + " no longer has SHA-256 " +
+                  lot.spec_sha256 + " that the lot was created under");
+
+  std::map<std::string, std::string> latest_due;  // rig serial -> calibration due, latest run
+  for (const CountedRoller& r : ev.counted) {
+    const store::RunRow& run = r.run;
+    if (run.spec_sha256 != lot.spec_sha256)
+      why.push_back("the spec changed during the lot: " + describe(run) + " ran under spec " +
+                    run.spec_sha256 + ", the lot was created under " + lot.spec_sha256);
+    if (run.calibration_due.empty())
+      why.push_back(describe(run) + " has no load-cell calibration due date on record");
+    else if (date_part(run.finished_at) > date_part(run.calibration_due))
+      why.push_back(describe(run) + " ran on rig " + run.rig_serial +
+                    " after its calibration was due (" + date_part(run.calibration_due) +
+                    ", run finished " + run.finished_at + ")");
+    latest_due[run.rig_serial] = run.calibration_due;
+  }
+  for (const auto& [rig, due] : latest_due)
+    if (!due.empty() && today > date_part(due))
+      why.push_back("rig " + rig + "'s load-cell calibration is past due (due " + date_part(due) +
+                    "): recalibrate it before certifying");
+  return why;
+}
+
+LotDecision decide(const LotEvidence& ev) {
+  LotDecision d;
+  const store::LotRow& lot = ev.lot;
+  const int n = static_cast<int>(ev.counted.size());
+  const bool attributes_ok = ev.nonconforming <= lot.accept_number && n >= lot.sample_size;
+  if (ev.nonconforming >= lot.reject_number)
+    d.reasons.push_back(std::to_string(ev.nonconforming) + " nonconforming roller(s) in " +
+                        std::to_string(n) + " sampled reach the rejection number Re " +
+                        std::to_string(lot.reject_number));
+  else if (attributes_ok)
+    d.reasons.push_back(std::to_string(ev.nonconforming) + " nonconforming roller(s) in " +
+                        std::to_string(n) + " sampled, within the acceptance number Ac " +
+                        std::to_string(lot.accept_number));
+  const auto& cap = ev.capability;
+  if (cap.cpk_lcb95)
+    d.reasons.push_back("penetration depth Cpk " + fmt("%.2f", cap.cpk.value_or(0)) +
+                        ", 95 % lower bound " + fmt("%.2f", *cap.cpk_lcb95) +
+                        (cap.meets ? " meets" : " is below") + " the spec's minimum " +
+                        fmt("%.2f", cap.min_cpk));
+  else
+    d.reasons.push_back("penetration depth capability has no confidence bound (" +
+                        std::to_string(cap.values) + " needle depths from " +
+                        std::to_string(cap.rollers) + " roller(s)): it does not meet " +
+                        fmt("%.2f", cap.min_cpk));
+  d.accepted = attributes_ok && cap.meets;
+  return d;
+}
+
+}  // namespace derma::lot

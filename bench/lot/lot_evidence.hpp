@@ -1,0 +1,84 @@
+// The evidence for a lot's decision, gathered from the results database: which run counts
+// for each sampled roller, how many rollers were nonconforming, the penetration-depth
+// capability across the sample, and every reason certification must be refused.
+//
+// Counting rules (written for an auditor):
+// - Each roller serial counts once, by its FIRST conclusive run (passed or failed) in the lot.
+//   A later conclusive run of the same roller is a retest and does not count: a roller cannot
+//   be tested into compliance.
+// - Runs that ended in error, aborted, cancelled or interrupted say nothing about the roller
+//   (the rig or link failed); they are listed and not counted, and the roller may be re-run.
+// - Rollers are counted in the order their counting runs were created, up to the sample size;
+//   conclusive runs of further rollers are listed as beyond the sample.
+#pragma once
+
+#include <expected>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bench/report/certificate.hpp"
+#include "bench/store/results_db.hpp"
+#include "bench/suite/product_spec.hpp"
+
+namespace derma::lot {
+
+// One sampled roller: the run that counts for it and the database rows behind its verdict.
+struct CountedRoller {
+  store::RunRow run;
+  std::vector<store::CheckRow> checks;
+  std::vector<store::MeasurementRow> measurements;
+  bool conforming = false;  // its run passed
+  std::string failed_checks;
+  std::optional<double> mean_depth_um;  // mean of its per-needle mean depths
+  std::string record_sha256;            // run_record_digest of the rows above
+};
+
+struct LotEvidence {
+  store::LotRow lot;
+  suite::ProductSpec spec;  // the spec the lot was created under
+  std::vector<CountedRoller> counted;
+  std::vector<store::RunRow> pending;        // queued or running
+  std::vector<store::RunRow> inconclusive;   // error, aborted, cancelled, interrupted
+  std::vector<store::RunRow> retests;        // conclusive, roller already counted
+  std::vector<store::RunRow> beyond_sample;  // conclusive, sample already complete
+  int nonconforming = 0;
+  report::CertificateCapability capability;
+};
+
+// Reads the lot and its runs. Fails only when the database cannot be read or the lot does
+// not exist.
+std::expected<LotEvidence, std::string> gather_evidence(const store::ResultsDb&,
+                                                        const std::string& lot);
+
+// SHA-256 of a canonical JSON text of the run row's recorded facts, its checks and its
+// measurements. A certificate names it for every roller; `bench lot verify` recomputes it
+// from the database, so a changed verdict, value or limit shows.
+std::string run_record_digest(const store::RunRow&, const std::vector<store::CheckRow>&,
+                              const std::vector<store::MeasurementRow>&);
+
+// Capability of penetration depth across the sampled rollers: every roller's per-needle mean
+// depths pooled (so between-roller spread counts), against the spec's per-channel limits.
+// Needles of one roller share its drum, run and phantom lane, so they are not independent:
+// the 95 % lower bound uses the effective sample size of clustered data (Kish's design
+// effect), n_eff = N / (1 + (m - 1) ICC), with m the needles per roller and ICC the share of
+// depth variance between rollers (one-way ANOVA estimate, 0 when rollers agree). Rollers
+// that differ make the bound rest on about one value per roller; rollers that agree on about
+// every needle. One roller alone gives no bound: the spread between rollers is unknown.
+report::CertificateCapability depth_capability(const std::vector<CountedRoller>&,
+                                               const analysis::SpecLimits&);
+
+// Why the lot cannot be certified now; empty when it can. `today` is YYYY-MM-DD (UTC);
+// `current_spec_text` is the spec file's present content (empty when the file is gone).
+std::vector<std::string> refusals(const LotEvidence&, const std::string& today,
+                                  const std::string& current_spec_text);
+
+// accepted when nonconforming <= Ac and the capability bound meets the spec's minimum;
+// rejected otherwise. The reasons say which, in sentences for the certificate.
+struct LotDecision {
+  bool accepted = false;
+  std::vector<std::string> reasons;
+};
+LotDecision decide(const LotEvidence&);
+
+}  // namespace derma::lot

@@ -1,0 +1,99 @@
+#include "bench/lot/lot_status.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include "bench/runner/station.hpp"
+
+namespace derma::lot {
+
+namespace {
+
+using nlohmann::json;
+
+json optional_number(const std::optional<double>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+
+json run_briefs(const std::vector<store::RunRow>& runs) {
+  json list = json::array();
+  for (const auto& r : runs)
+    list.push_back({{"run", r.id},
+                    {"roller", r.roller_serial},
+                    {"state", store::to_string(r.state)},
+                    {"rig_serial", r.rig_serial}});
+  return list;
+}
+
+std::string file_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+json lot_status_json(const LotEvidence& ev, const std::vector<std::string>& blocking) {
+  const store::LotRow& l = ev.lot;
+  json rollers = json::array();
+  for (const auto& r : ev.counted)
+    rollers.push_back({{"run", r.run.id},
+                       {"roller", r.run.roller_serial},
+                       {"verdict", r.conforming ? "pass" : "fail"},
+                       {"failed_checks", r.failed_checks},
+                       {"rig_serial", r.run.rig_serial},
+                       {"mean_depth_um", optional_number(r.mean_depth_um)}});
+  const auto& cap = ev.capability;
+  return {{"lot", l.lot},
+          {"model", l.model},
+          {"spec_file", l.spec_file},
+          {"spec_sha256", l.spec_sha256},
+          {"lot_size", l.lot_size},
+          {"aql", l.aql},
+          {"level", l.level},
+          {"severity", l.severity},
+          {"code_letter", l.code_letter},
+          {"sample_size", l.sample_size},
+          {"accept_number", l.accept_number},
+          {"reject_number", l.reject_number},
+          {"created_at", l.created_at},
+          {"created_by", l.created_by},
+          {"state", l.state},
+          {"decided_at", l.decided_at},
+          {"sampled", ev.counted.size()},
+          {"nonconforming", ev.nonconforming},
+          {"rollers", rollers},
+          {"pending", run_briefs(ev.pending)},
+          {"inconclusive", run_briefs(ev.inconclusive)},
+          {"retests", run_briefs(ev.retests)},
+          {"beyond_sample", run_briefs(ev.beyond_sample)},
+          {"capability",
+           {{"values", cap.values},
+            {"rollers", cap.rollers},
+            {"effective_n", cap.effective_n},
+            {"mean_um", optional_number(cap.mean_um)},
+            {"sd_um", optional_number(cap.sd_um)},
+            {"cpk", optional_number(cap.cpk)},
+            {"cpk_lcb95", optional_number(cap.cpk_lcb95)},
+            {"min_cpk", cap.min_cpk},
+            {"meets", cap.meets}}},
+          {"blocking", blocking},
+          {"decision_if_certified_now", decide(ev).accepted ? "accepted" : "rejected"}};
+}
+
+std::expected<LotStatus, std::string> lot_status(const store::ResultsDb& db,
+                                                 const std::string& lot) {
+  auto ev = gather_evidence(db, lot);
+  if (!ev) return std::unexpected(ev.error());
+  LotStatus status;
+  status.blocking =
+      refusals(*ev, runner::utc_now_iso8601().substr(0, 10), file_text(ev->lot.spec_file));
+  status.decision = decide(*ev);
+  status.json = lot_status_json(*ev, status.blocking);
+  status.evidence = std::move(*ev);
+  return status;
+}
+
+}  // namespace derma::lot
