@@ -149,6 +149,8 @@ struct LotCommand {
   int lot_size = 0;
   std::string aql = "1.0";
   std::string level = "II";
+  bool approve_reduced = false;       // the responsible authority allows reduced inspection
+  bool production_irregular = false;  // production not at a steady rate (back to normal)
   std::string signer;
   std::string meaning;
   std::string key_file;  // default ~/.config/dermabench/keys/SIGNER.ed25519

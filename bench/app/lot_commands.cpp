@@ -53,25 +53,6 @@ std::string optional_fixed(const std::optional<double>& v, int decimals) {
   return v ? fixed(*v, decimals) : std::string("-");
 }
 
-json lot_json(const store::LotRow& l) {
-  return {{"lot", l.lot},
-          {"model", l.model},
-          {"spec_file", l.spec_file},
-          {"spec_sha256", l.spec_sha256},
-          {"lot_size", l.lot_size},
-          {"aql", l.aql},
-          {"level", l.level},
-          {"severity", l.severity},
-          {"code_letter", l.code_letter},
-          {"sample_size", l.sample_size},
-          {"accept_number", l.accept_number},
-          {"reject_number", l.reject_number},
-          {"created_at", l.created_at},
-          {"created_by", l.created_by},
-          {"state", l.state},
-          {"decided_at", l.decided_at}};
-}
-
 std::string plan_line(const store::LotRow& l) {
   return "ISO 2859-1 single sampling, level " + l.level + ", AQL " + fixed(l.aql, 3) + ", " +
          l.severity + " inspection: code " + l.code_letter + ", sample " +
@@ -102,13 +83,15 @@ int lot_create_command(const LotCommand& cmd) {
   req.aql = cmd.aql;
   req.level = cmd.level;
   req.created_by = user_name();
+  req.reduced_approved = cmd.approve_reduced;
+  req.production_steady = !cmd.production_irregular;
   std::string note;
   auto planned = lot::plan_lot(**db, req, &note);
   if (!planned) return fail("create", planned.error());
   auto created = (*db)->create_lot(*planned, req.created_by, "cli");
   if (!created) return fail("create", created.error());
   if (cmd.json) {
-    json out = lot_json(*created);
+    json out = lot::lot_row_json(*created);
     out["severity_reason"] = note;
     std::cout << out.dump(2) << "\n";
   } else {

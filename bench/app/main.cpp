@@ -194,6 +194,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   lot_create_cmd->add_option("--level", lot.level, "inspection level: S-1..S-4, I, II, III")
       ->capture_default_str();
+  lot_create_cmd->add_flag("--approve-reduced", lot.approve_reduced,
+                           "the responsible authority approves reduced inspection, should the "
+                           "switching score allow it");
+  lot_create_cmd->add_flag("--production-irregular", lot.production_irregular,
+                           "production is not at a steady rate: no reduced inspection");
   lot_create_cmd->add_option("--spec", lot.spec_file,
                              "the model's spec (default fixtures/specs/MODEL.yaml)");
   CLI::App* lot_status_cmd = lot_cmd->add_subcommand("status", "a lot's progress against its plan");

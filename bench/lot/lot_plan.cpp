@@ -48,7 +48,7 @@ std::expected<store::NewLot, std::string> plan_lot(const store::ResultsDb& db,
     if (!outcome) return failed("earlier lot " + l.lot + ": " + outcome.error());
     history.push_back(*outcome);
   }
-  auto switching = analysis::switching_state(history);
+  auto switching = analysis::switching_state(history, req.production_steady, req.reduced_approved);
   if (!switching) return failed("the switching rules over earlier lots: " + switching.error());
   const analysis::SwitchingState& state = *switching;
   if (state.discontinued)

@@ -18,6 +18,11 @@ struct LotPlanRequest {
   std::string aql = "1.0";
   std::string level = "II";
   std::string created_by;
+  // The switching rules' discretionary conditions (ISO 2859-1 clause 9.3.3/9.3.4): reduced
+  // inspection needs the responsible authority's approval, given per lot, never assumed;
+  // production not at a steady rate returns reduced inspection to normal.
+  bool reduced_approved = false;
+  bool production_steady = true;
 };
 
 // The lot as it will be stored: plan and severity filled in. Fails with a clear reason on

@@ -35,17 +35,7 @@ std::string file_text(const std::string& path) {
 
 }  // namespace
 
-json lot_status_json(const LotEvidence& ev, const std::vector<std::string>& blocking) {
-  const store::LotRow& l = ev.lot;
-  json rollers = json::array();
-  for (const auto& r : ev.counted)
-    rollers.push_back({{"run", r.run.id},
-                       {"roller", r.run.roller_serial},
-                       {"verdict", r.conforming ? "pass" : "fail"},
-                       {"failed_checks", r.failed_checks},
-                       {"rig_serial", r.run.rig_serial},
-                       {"mean_depth_um", optional_number(r.mean_depth_um)}});
-  const auto& cap = ev.capability;
+json lot_row_json(const store::LotRow& l) {
   return {{"lot", l.lot},
           {"model", l.model},
           {"spec_file", l.spec_file},
@@ -61,26 +51,39 @@ json lot_status_json(const LotEvidence& ev, const std::vector<std::string>& bloc
           {"created_at", l.created_at},
           {"created_by", l.created_by},
           {"state", l.state},
-          {"decided_at", l.decided_at},
-          {"sampled", ev.counted.size()},
-          {"nonconforming", ev.nonconforming},
-          {"rollers", rollers},
-          {"pending", run_briefs(ev.pending)},
-          {"inconclusive", run_briefs(ev.inconclusive)},
-          {"retests", run_briefs(ev.retests)},
-          {"beyond_sample", run_briefs(ev.beyond_sample)},
-          {"capability",
-           {{"values", cap.values},
-            {"rollers", cap.rollers},
-            {"effective_n", cap.effective_n},
-            {"mean_um", optional_number(cap.mean_um)},
-            {"sd_um", optional_number(cap.sd_um)},
-            {"cpk", optional_number(cap.cpk)},
-            {"cpk_lcb95", optional_number(cap.cpk_lcb95)},
-            {"min_cpk", cap.min_cpk},
-            {"meets", cap.meets}}},
-          {"blocking", blocking},
-          {"decision_if_certified_now", decide(ev).accepted ? "accepted" : "rejected"}};
+          {"decided_at", l.decided_at}};
+}
+
+json lot_status_json(const LotEvidence& ev, const std::vector<std::string>& blocking) {
+  json rollers = json::array();
+  for (const auto& r : ev.counted)
+    rollers.push_back({{"run", r.run.id},
+                       {"roller", r.run.roller_serial},
+                       {"verdict", r.conforming ? "pass" : "fail"},
+                       {"failed_checks", r.failed_checks},
+                       {"rig_serial", r.run.rig_serial},
+                       {"mean_depth_um", optional_number(r.mean_depth_um)}});
+  const auto& cap = ev.capability;
+  json status = lot_row_json(ev.lot);
+  status["sampled"] = ev.counted.size();
+  status["nonconforming"] = ev.nonconforming;
+  status["rollers"] = rollers;
+  status["pending"] = run_briefs(ev.pending);
+  status["inconclusive"] = run_briefs(ev.inconclusive);
+  status["retests"] = run_briefs(ev.retests);
+  status["beyond_sample"] = run_briefs(ev.beyond_sample);
+  status["capability"] = {{"values", cap.values},
+                          {"rollers", cap.rollers},
+                          {"effective_n", cap.effective_n},
+                          {"mean_um", optional_number(cap.mean_um)},
+                          {"sd_um", optional_number(cap.sd_um)},
+                          {"cpk", optional_number(cap.cpk)},
+                          {"cpk_lcb95", optional_number(cap.cpk_lcb95)},
+                          {"min_cpk", cap.min_cpk},
+                          {"meets", cap.meets}};
+  status["blocking"] = blocking;
+  status["decision_if_certified_now"] = decide(ev).accepted ? "accepted" : "rejected";
+  return status;
 }
 
 std::expected<LotStatus, std::string> lot_status(const store::ResultsDb& db,

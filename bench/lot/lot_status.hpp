@@ -11,6 +11,9 @@
 
 namespace derma::lot {
 
+// The lot's row: its plan, spec, state (`bench lot create --json` prints it).
+nlohmann::json lot_row_json(const store::LotRow&);
+
 // The evidence as it stands, what still blocks certification (`today` YYYY-MM-DD, the spec
 // file's present text), and the decision certification would make now.
 nlohmann::json lot_status_json(const LotEvidence&, const std::vector<std::string>& blocking);
