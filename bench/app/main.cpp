@@ -28,7 +28,9 @@ int main(int argc, char** argv) {
   app::RunCommand run;
   CLI::App* run_cmd = app.add_subcommand("run", "run a validation suite on a rig");
   run_cmd->add_option("suite", run.suite_file, "suite file (YAML)")->required();
-  run_cmd->add_option("--rig", run.rig, "sim (the virtual rig), a device path, or usb:SERIAL")
+  run_cmd->add_option("--rig", run.rig,
+                      "sim (the virtual rig), a device path, usb:SERIAL, tcp://HOST:PORT or "
+                      "rfc2217://HOST:PORT")
       ->required();
   run_cmd->add_option("--roller", run.roller_file,
                       "roller definition for the virtual rig (--rig sim only)");
@@ -101,7 +103,9 @@ int main(int argc, char** argv) {
   app::ServeCommand serve;
   CLI::App* serve_cmd = app.add_subcommand(
       "serve", "the bench daemon: one rig, a queue of runs, HTTP/JSON API for CI (docs/api.md)");
-  serve_cmd->add_option("--rig", serve.rig, "sim (the virtual rig), a device path, or usb:SERIAL")
+  serve_cmd->add_option("--rig", serve.rig,
+                        "sim (the virtual rig), a device path, usb:SERIAL, tcp://HOST:PORT or "
+                        "rfc2217://HOST:PORT")
       ->required();
   serve_cmd->add_option("--listen", serve.listen, "HOST:PORT (port 0: any free port)")
       ->capture_default_str();

@@ -3,6 +3,8 @@
 #include <charconv>
 
 #include "drivers/transport/port_enumeration.hpp"
+#include "drivers/transport/rfc2217_transport.hpp"
+#include "drivers/transport/tcp_transport.hpp"
 
 namespace derma::transport {
 namespace {
@@ -11,6 +13,9 @@ template <class... Ts>
 struct Overloaded : Ts... {
   using Ts::operator()...;
 };
+// C++20 deduces this from an aggregate initialiser; clang 16 (the fuzz build) does not yet.
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
 
 TransportError bad_address(std::string_view text, const std::string& why) {
   return {TransportError::Kind::BadAddress,
@@ -62,11 +67,6 @@ std::expected<HostPort, TransportError> parse_host_port(std::string_view text,
   return HostPort{std::string(host), static_cast<std::uint16_t>(port)};
 }
 
-std::string host_port_text(const std::string& host, std::uint16_t port) {
-  const bool v6 = host.find(':') != std::string::npos;
-  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
-
 }  // namespace
 
 std::expected<RigAddress, TransportError> parse_rig_address(std::string_view text) {
@@ -103,8 +103,8 @@ std::string to_string(const RigAddress& address) {
           [](const SimAddress&) { return std::string("sim"); },
           [](const DeviceAddress& a) { return a.path; },
           [](const UsbSerialAddress& a) { return "usb:" + a.serial_number; },
-          [](const TcpAddress& a) { return "tcp://" + host_port_text(a.host, a.port); },
-          [](const Rfc2217Address& a) { return "rfc2217://" + host_port_text(a.host, a.port); },
+          [](const TcpAddress& a) { return "tcp://" + host_and_port(a.host, a.port); },
+          [](const Rfc2217Address& a) { return "rfc2217://" + host_and_port(a.host, a.port); },
       },
       address);
 }
@@ -116,12 +116,6 @@ std::expected<std::unique_ptr<Transport>, TransportError> open_transport(const R
     auto serial = SerialTransport::open(path, settings);
     if (!serial) return std::unexpected(serial.error());
     return std::unique_ptr<Transport>(std::move(*serial));
-  };
-  const auto unsupported = [&](const char* what) -> Opened {
-    return std::unexpected(
-        TransportError{TransportError::Kind::Unsupported,
-                       std::string(what) + " rig links are not supported yet ('" +
-                           to_string(address) + "'); use a device path or usb:SERIAL"});
   };
   return std::visit(
       Overloaded{
@@ -138,8 +132,18 @@ std::expected<std::unique_ptr<Transport>, TransportError> open_transport(const R
             if (!path) return std::unexpected(path.error());
             return open_device(*path);
           },
-          [&](const TcpAddress&) { return unsupported("tcp://"); },
-          [&](const Rfc2217Address&) { return unsupported("rfc2217://"); },
+          [&](const TcpAddress& a) -> Opened {
+            auto tcp = TcpTransport::open(a.host, a.port);
+            if (!tcp) return std::unexpected(tcp.error());
+            return std::unique_ptr<Transport>(std::move(*tcp));
+          },
+          [&](const Rfc2217Address& a) -> Opened {
+            Rfc2217Settings rfc;
+            rfc.line.baud_rate = settings.baud_rate;
+            auto telnet = Rfc2217Transport::open(a.host, a.port, rfc);
+            if (!telnet) return std::unexpected(telnet.error());
+            return std::unique_ptr<Transport>(std::move(*telnet));
+          },
       },
       address);
 }

@@ -2,8 +2,9 @@
 //   sim                 the virtual rig (the caller starts rigsim and opens its pty)
 //   /dev/ttyACM0        a device path; any path, including a symlink to a pty
 //   usb:SERIAL          the USB serial port whose serial number is SERIAL
-//   tcp://HOST:PORT     a raw TCP serial server (ser2net)        [parsed, not supported yet]
-//   rfc2217://HOST:PORT a Telnet COM-port-control server         [parsed, not supported yet]
+//   tcp://HOST:PORT     a serial server's raw TCP port (ser2net `accepter: tcp,PORT`)
+//   rfc2217://HOST:PORT a Telnet COM-port-control server (RFC 2217; ser2net
+//                       `accepter: telnet(rfc2217),tcp,PORT`), which sets the line itself
 #pragma once
 
 #include <cstdint>
@@ -43,8 +44,9 @@ std::expected<RigAddress, TransportError> parse_rig_address(std::string_view tex
 // The canonical text of an address (parse_rig_address(to_string(a)) gives back a).
 std::string to_string(const RigAddress&);
 
-// Opens the link an address names. `sim` cannot be opened here (the caller starts rigsim and
-// opens its link path as a DeviceAddress); tcp:// and rfc2217:// give Unsupported for now.
+// Opens the link an address names: a SerialTransport, TcpTransport or Rfc2217Transport (the
+// settings' baud rate is the one RFC 2217 asks the server for). `sim` cannot be opened here
+// (the caller starts rigsim and opens its link path as a DeviceAddress): Unsupported.
 std::expected<std::unique_ptr<Transport>, TransportError> open_transport(
     const RigAddress& address, SerialSettings settings = {});
 

@@ -80,8 +80,14 @@ bool is_disconnect(const boost::system::error_code& ec) {
     case EPIPE:
     case ENXIO:
     case ENODEV:
-    case ECONNRESET:
     case EBADF:  // the descriptor vanished under us
+    // A network link (tcp://, rfc2217://): the server went away, or the network did.
+    case ECONNRESET:
+    case ECONNABORTED:
+    case ETIMEDOUT:  // keepalive probes unanswered
+    case EHOSTUNREACH:
+    case ENETUNREACH:
+    case ENETDOWN:
       return true;
     default:
       return false;

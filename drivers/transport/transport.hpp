@@ -1,4 +1,5 @@
-// Transport: a byte pipe to a rig, whatever carries it (a serial device, later TCP).
+// Transport: a byte pipe to a rig, whatever carries it (a serial device, a raw TCP port of a
+// serial server, or an RFC 2217 Telnet COM port).
 // It knows nothing of frames or messages; drivers/protocol and drivers/rig sit on top.
 //
 // Each transport owns the io_context its I/O objects live on, so an opened transport can be
@@ -17,13 +18,15 @@ namespace derma::transport {
 // Why a transport could not be opened or resolved. `message` names the path or address.
 struct TransportError {
   enum class Kind {
-    NotFound,          // no such device, or no port with that USB serial number
+    NotFound,          // no such device, no port with that USB serial number, no such host,
+                       // or nothing listening on that TCP port
     PermissionDenied,  // the device exists but this user may not open it
     NotATty,           // the path exists but is not a serial device
     Busy,              // another process holds the port
     BadAddress,        // the rig address string cannot be parsed
-    Unsupported,       // a valid address of a kind not supported yet (tcp://, rfc2217://)
-    Io,                // any other system error while opening or configuring
+    Unsupported,       // a valid address that names no link of its own (`sim`)
+    Io,                // any other error while opening or configuring (incl. RFC 2217
+                       // negotiation)
   };
   Kind kind = Kind::Io;
   std::string message;
@@ -46,13 +49,15 @@ class Transport {
   // Cancels pending operations (their handlers see operation_aborted) and releases the port.
   virtual void close() = 0;
   virtual bool is_open() const = 0;
-  // Human-readable name of the link for messages and logs, e.g. "/dev/ttyACM0".
+  // Human-readable name of the link for messages and logs, e.g. "/dev/ttyACM0" or
+  // "tcp://rig-3:4001".
   virtual std::string describe() const = 0;
 };
 
 // True for the errors that mean the other end went away: EOF on a read, EIO/EPIPE/ENXIO/
-// ENODEV on a read or write (an unplugged USB device, a closed pty). Such a link is dead
-// for good; the remedy is to reopen it, not to retry the operation.
+// ENODEV on a read or write (an unplugged USB device, a closed pty); ECONNRESET, ETIMEDOUT or
+// an unreachable host or network on a TCP link (a serial server stopped or cut off). Such a
+// link is dead for good; the remedy is to reopen it, not to retry the operation.
 bool is_disconnect(const boost::system::error_code& ec);
 
 }  // namespace derma::transport
