@@ -21,10 +21,15 @@ Summary summarise(std::span<const double> values);
 
 // Median of the values (copied: the input is left untouched). NaN for an empty input.
 double median(std::span<const double> values);
+// The same median, computed in the caller's scratch buffer, whose contents it overwrites:
+// no copy, for hot loops that collect values only to take their median.
+double median_destructive(std::span<double> scratch);
 
 // Robust estimate of the standard deviation: 1.4826 * median absolute deviation. Unlike
 // the sd, a few extreme values (channels in a surface, spikes in a trace) hardly move it.
 double robust_sigma(std::span<const double> values);
+// The same, when the caller already knows the values' median.
+double robust_sigma(std::span<const double> values, double median_of_values);
 
 // Process capability against the limits that exist. Cp needs both limits; Cpk is the
 // one-sided index (Cpl or Cpu) when only one limit exists. Neither exists when sd == 0 or

@@ -5,6 +5,7 @@
 // RunReport, so `bench run` and a later replay produce the same page from the same data.
 #pragma once
 
+#include <ostream>
 #include <string>
 #include <string_view>
 
@@ -13,6 +14,9 @@
 namespace derma::report {
 
 std::string to_html(const RunReport& report);
+// The same page, written to `out` section by section (report files: a long run's page is
+// never held whole in memory).
+void write_html(std::ostream& out, const RunReport& report);
 
 // The page's stylesheet (verdict badges, pills, tables, meta grid, print rules), for other
 // pages that share its look: the lot certificate.

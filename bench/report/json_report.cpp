@@ -106,17 +106,18 @@ nlohmann::json to_json(const analysis::CheckResult& check) {
   return out;
 }
 
-nlohmann::json to_json(const RunReport& r) {
-  nlohmann::json checks = nlohmann::json::array();
-  nlohmann::json rolls = nlohmann::json::array();
-  for (const auto& roll : r.rolls) {
-    for (const auto& check : roll.analysis.checks) {
-      nlohmann::json c = to_json(check);
-      c["roll"] = roll.roll_index;
-      checks.push_back(std::move(c));
-    }
-    rolls.push_back(to_json(roll));
-  }
+namespace {
+
+// One roll's check, as the top-level "checks" array lists it.
+nlohmann::json listed_check(const RollAnalysis& roll, const analysis::CheckResult& check) {
+  nlohmann::json c = report::to_json(check);  // the public one, not the helpers above
+  c["roll"] = roll.roll_index;
+  return c;
+}
+
+// Everything but the checks and the rolls (the two parts that grow with the run): to_json
+// adds them, write_json streams them.
+nlohmann::json head(const RunReport& r) {
   nlohmann::json steps = nlohmann::json::array();
   for (const auto& s : r.steps)
     steps.push_back({{"name", s.name},
@@ -151,11 +152,59 @@ nlohmann::json to_json(const RunReport& r) {
       {"finished_at", r.finished_at},
       {"duration_s", r.duration_s},
       {"steps", steps},
-      {"checks", checks},
-      {"rolls", rolls},
       {"link", r.link_counters},
       {"capture", r.capture_file},
   };
+}
+
+// `text` with every line after the first indented by `spaces`, to nest a dump.
+std::string indented(const std::string& text, std::size_t spaces) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 8);
+  for (const char c : text) {
+    out.push_back(c);
+    if (c == '\n') out.append(spaces, ' ');
+  }
+  return out;
+}
+
+std::string dump(const nlohmann::json& j) {
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+nlohmann::json to_json(const RunReport& r) {
+  nlohmann::json out = head(r);
+  out["checks"] = nlohmann::json::array();
+  out["rolls"] = nlohmann::json::array();
+  for (const auto& roll : r.rolls) {
+    for (const auto& check : roll.analysis.checks)
+      out["checks"].push_back(listed_check(roll, check));
+    out["rolls"].push_back(to_json(roll));
+  }
+  return out;
+}
+
+void write_json(std::ostream& out, const RunReport& r) {
+  const nlohmann::json top = head(r);
+  out << "{\n";
+  for (auto it = top.begin(); it != top.end(); ++it)
+    out << "  " << nlohmann::json(it.key()).dump() << ": " << indented(dump(it.value()), 2)
+        << ",\n";
+  // The growing parts one element at a time, as dump(2) would print them.
+  const char* first = "\n    ";
+  out << "  \"checks\": [";
+  for (const auto& roll : r.rolls)
+    for (const auto& check : roll.analysis.checks) {
+      out << first << indented(dump(listed_check(roll, check)), 4);
+      first = ",\n    ";
+    }
+  out << (*first == '\n' ? "],\n" : "\n  ],\n");
+  out << "  \"rolls\": [";
+  for (std::size_t k = 0; k < r.rolls.size(); ++k)
+    out << (k ? ",\n    " : "\n    ") << indented(dump(to_json(r.rolls[k])), 4);
+  out << (r.rolls.empty() ? "]\n}" : "\n  ]\n}");
 }
 
 }  // namespace derma::report

@@ -34,11 +34,17 @@ bool sync_path(const std::string& path, int flags) {
 
 std::expected<void, std::string> write_file_atomically(const std::string& path_text,
                                                        const std::string& text, bool durable) {
+  return write_file_atomically(
+      path_text, [&](std::ostream& out) { out << text; }, durable);
+}
+
+std::expected<void, std::string> write_file_atomically(
+    const std::string& path_text, const std::function<void(std::ostream&)>& write, bool durable) {
   const std::filesystem::path path(path_text);
   const std::filesystem::path tmp = path.string() + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
+    write(out);
     out.flush();
     if (!out) return std::unexpected("cannot write " + tmp.string() + ": " + std::strerror(errno));
   }
@@ -61,12 +67,18 @@ std::expected<void, std::string> write_report_files(const RunReport& report,
   std::filesystem::create_directories(dir, ec);
   if (ec) return std::unexpected("cannot create " + dir + ": " + ec.message());
   const std::filesystem::path base(dir);
-  if (auto r = write_atomically(
-          base / "report.json",
-          to_json(report).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  // Streamed roll by roll: a long run's report as one JSON tree would be its peak of memory.
+  if (auto r = write_file_atomically((base / "report.json").string(),
+                                     [&](std::ostream& out) {
+                                       write_json(out, report);
+                                       out << '\n';
+                                     });
       !r)
     return r;
-  if (auto r = write_atomically(base / "report.html", to_html(report)); !r) return r;
+  if (auto r = write_file_atomically((base / "report.html").string(),
+                                     [&](std::ostream& out) { write_html(out, report); });
+      !r)
+    return r;
   return write_atomically(base / "junit.xml", to_junit_xml(report));
 }
 

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <expected>
+#include <functional>
+#include <ostream>
 #include <string>
 
 #include "bench/report/run_report.hpp"
@@ -15,6 +17,9 @@ namespace derma::report {
 std::expected<void, std::string> write_file_atomically(const std::string& path,
                                                        const std::string& text,
                                                        bool durable = false);
+// The same, for a file written piece by piece into the stream, never held whole in memory.
+std::expected<void, std::string> write_file_atomically(
+    const std::string& path, const std::function<void(std::ostream&)>& write, bool durable = false);
 
 // Each file is written to a temporary name and renamed, so a reader never sees half a
 // report. The error names the file that could not be written.

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <random>
 
@@ -27,6 +28,52 @@ TEST_CASE("median handles odd and even counts without reordering the input") {
   CHECK(median(odd) == 3);
   CHECK(odd == std::vector<double>{5, 1, 3});
   CHECK(median(std::vector<double>{4, 1, 3, 2}) == 2.5);
+}
+
+namespace {
+double sorted_median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+}  // namespace
+
+TEST_CASE("the median is exactly the middle of the sorted values, whatever their spread") {
+  // The selection narrows by buckets of value; these shapes put the middle ranks across
+  // bucket edges, in one crowded bucket, among duplicates and beside far outliers.
+  std::mt19937 rng(11);
+  std::normal_distribution<double> noise(0.0, 0.5);
+  std::uniform_int_distribution<int> small(0, 3);
+  for (std::size_t n : {1u, 2u, 3u, 64u, 65u, 66u, 257u, 1000u, 4566u, 4567u, 16384u}) {
+    for (int shape = 0; shape < 5; ++shape) {
+      std::vector<double> v(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        switch (shape) {
+          case 0:
+            v[i] = noise(rng);
+            break;  // surface noise
+          case 1:
+            v[i] = i % 20 == 0 ? -300 + noise(rng) : noise(rng);
+            break;  // channels
+          case 2:
+            v[i] = small(rng);
+            break;  // duplicates
+          case 3:
+            v[i] = 7.25;
+            break;  // all equal
+          default:
+            v[i] = (i % 2 ? 1e6 : -1e6) + noise(rng);
+            break;  // two clusters
+        }
+      }
+      INFO("n = " << n << ", shape " << shape);
+      const double expected = sorted_median(v);
+      CHECK(median(v) == expected);
+      std::vector<double> scratch = v;
+      CHECK(median_destructive(scratch) == expected);
+      CHECK(robust_sigma(v, expected) == robust_sigma(v));
+    }
+  }
 }
 
 TEST_CASE("robust sigma matches the sd of normal data and ignores a few outliers") {
