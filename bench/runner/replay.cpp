@@ -17,6 +17,16 @@ namespace {
 
 using nlohmann::json;
 
+// A member of a capture's JSON record, or an empty object when it is absent. operator[] of a
+// const json with a missing key is undefined behaviour (nlohmann asserts in debug builds
+// only), and a capture is untrusted input: found by fuzzing (docs/fuzzing.md).
+const json& member(const json& object, const char* key) {
+  static const json absent = json::object();
+  if (!object.is_object()) return absent;
+  const auto it = object.find(key);
+  return it == object.end() ? absent : *it;
+}
+
 // Rebuilds a run from its capture: records in order, link bytes through a fresh decoder.
 // Frames between two Step records belong to the step that the second one closes.
 class Replayer {
@@ -87,14 +97,14 @@ class Replayer {
 };
 
 std::optional<ReplayError> Replayer::load_suite_and_spec(const json& meta) {
-  const std::string suite_file = meta["suite"].value("file", "suite.yaml");
-  auto suite = suite::parse_suite(meta["suite"].value("text", ""), suite_file, nullptr);
+  const std::string suite_file = member(meta, "suite").value("file", "suite.yaml");
+  auto suite = suite::parse_suite(member(meta, "suite").value("text", ""), suite_file, nullptr);
   if (!suite) return corrupt("embedded suite: " + suite.error().to_string());
   suite_ = std::move(*suite);
   auto spec = options_.spec_file
                   ? suite::load_product_spec(*options_.spec_file)
-                  : suite::parse_product_spec(meta["spec"].value("text", ""),
-                                              meta["spec"].value("file", "spec.yaml"));
+                  : suite::parse_product_spec(member(meta, "spec").value("text", ""),
+                                              member(meta, "spec").value("file", "spec.yaml"));
   if (!spec) {
     const std::string where = options_.spec_file ? "" : options_.capture_file + ": embedded spec: ";
     return ReplayError{true, where + spec.error().to_string()};
@@ -115,9 +125,9 @@ std::optional<ReplayError> Replayer::read_metadata(const json& meta) {
   report_.host_name = meta.value("host", "");
   report_.operator_name = meta.value("operator", "");
   report_.started_at = meta.value("started_at", "");
-  report_.roller_serial = meta["roller"].value("serial", "");
-  report_.roller_model = meta["roller"].value("model", "");
-  report_.rig.address = meta["rig"].value("address", "");
+  report_.roller_serial = member(meta, "roller").value("serial", "");
+  report_.roller_model = member(meta, "roller").value("model", "");
+  report_.rig.address = member(meta, "rig").value("address", "");
   return std::nullopt;
 }
 
@@ -202,11 +212,11 @@ void Replayer::on_step_end(const json& step) {
 void Replayer::on_end(const json& end) {
   ended_ = true;
   end_verdict_ = end.value("verdict", "");
-  if (end["error"].is_string()) report_.error = end["error"].get<std::string>();
+  if (member(end, "error").is_string()) report_.error = member(end, "error").get<std::string>();
   report_.finished_at = end.value("finished_at", "");
   report_.duration_s = end.value("duration_s", 0.0);
-  if (end["link"].is_object())
-    for (const auto& [name, value] : end["link"].items())
+  if (member(end, "link").is_object())
+    for (const auto& [name, value] : member(end, "link").items())
       report_.link_counters[name] = value.get<std::uint64_t>();
 }
 
