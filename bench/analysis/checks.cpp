@@ -148,6 +148,10 @@ Analysis analyse_roll(const RollRecord& roll, const ScanRecord& scan,
     if (check->needs_scan && scan.lost_chunks > 0)
       mark_error(result, text("scan lost %llu chunks: the height map has holes",
                               static_cast<unsigned long long>(scan.lost_chunks)));
+    if (check->needs_scan && scan.pixels_missing > 0)
+      mark_error(result, text("%llu pixels of the scanned rectangle never arrived (the scan "
+                              "was cut short): the height map is incomplete",
+                              static_cast<unsigned long long>(scan.pixels_missing)));
     if (check->needs_scan && limits.scan_delay_max_s > 0 &&
         scan.scan_delay_s > limits.scan_delay_max_s)
       mark_error(result, text("scan taken %.0f s after the roll, later than the %.0f s "

@@ -39,10 +39,10 @@ struct RollerGeometry {
 };
 
 struct RollSample {
-  double t_s = 0;              // time since the first sample of the roll
-  double force_mN = 0;         // normal force
-  double z_um = 0;             // drum-axis height above the phantom datum
-  double x_um = 0;             // carriage (drum axis) position along the lane
+  double t_s = 0;                   // time since the first sample of the roll
+  double force_mN = 0;              // normal force
+  double z_um = 0;                  // drum-axis height above the phantom datum
+  double x_um = 0;                  // carriage (drum axis) position along the lane
   std::int64_t encoder_counts = 0;  // cumulative drum angle
   double temperature_C = 0;
   int pass = 0;
@@ -63,7 +63,7 @@ struct RollRecord {
   RollSettings settings;
   std::uint32_t encoder_counts_per_rev = 0;
   std::vector<RollSample> samples;
-  std::uint64_t lost_batches = 0;   // stream gaps the link detected: data is incomplete
+  std::uint64_t lost_batches = 0;  // stream gaps the link detected: data is incomplete
 };
 
 // Areal height map from the rig's scanner. Row r is at x = x0_um + r * pitch_um along the
@@ -85,10 +85,13 @@ struct HeightMap {
 
 struct ScanRecord {
   HeightMap map;
-  double scan_delay_s = 0;                   // roll end to scan, as the rig reports it
-  double layer_thickness_um = 0;             // 0 when the phantom is not layered
+  double scan_delay_s = 0;                     // roll end to scan, as the rig reports it
+  double layer_thickness_um = 0;               // 0 when the phantom is not layered
   std::vector<std::uint32_t> layer_punctures;  // top layer first (layered phantoms only)
-  std::uint64_t lost_chunks = 0;             // stream gaps: the map has holes
+  std::uint64_t lost_chunks = 0;               // stream gaps: the map has holes
+  // Pixels of the rectangle asked for that never arrived (a scan cut short, or one the rig
+  // shaped smaller than asked): the map does not cover what the checks assume it covers.
+  std::uint64_t pixels_missing = 0;
 };
 
 }  // namespace derma::analysis

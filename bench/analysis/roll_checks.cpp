@@ -1,5 +1,6 @@
 // force_consistency and roll_slip: what the roll's own samples say, over the steady part
 // of the stroke (the ramps are where the force loop and the drum are least settled).
+#include <algorithm>
 #include <cmath>
 
 #include "bench/analysis/check_context.hpp"
@@ -11,6 +12,29 @@ namespace {
 
 constexpr const char* kNoSteady =
     "no steady stroke: the carriage never held its set speed (+/- 5 %) in contact long enough";
+
+// Eight identical readings in a row: with the rig's mN noise at uN resolution, a live cell does
+// that far less than once in 10^20 samples; a frozen one does it at once.
+constexpr std::size_t kFrozenSensorRun = 8;
+
+std::size_t longest_constant_run(const std::vector<double>& values) {
+  std::size_t best = values.empty() ? 0 : 1, run = 1;
+  for (std::size_t i = 1; i < values.size(); ++i) {
+    run = values[i] == values[i - 1] ? run + 1 : 1;
+    best = std::max(best, run);
+  }
+  return best;
+}
+
+// The value of the first run of `length` identical readings.
+double frozen_value(const std::vector<double>& values, std::size_t length) {
+  std::size_t run = 1;
+  for (std::size_t i = 1; i < values.size(); ++i) {
+    run = values[i] == values[i - 1] ? run + 1 : 1;
+    if (run >= length) return values[i];
+  }
+  return values.empty() ? 0.0 : values[0];
+}
 
 double steady_duration_s(const RollRecord& roll, const std::vector<RollSegment>& segments) {
   double total = 0;
@@ -41,6 +65,30 @@ CheckResult check_force_consistency(const CheckContext& context) {
     return error_result(result, text("%zu of %zu steady samples saturated the load cell: the force "
                                      "there is unknown",
                                      saturated, forces.size()));
+  // A live load cell never repeats a reading exactly for long (its noise alone is mN, its
+  // resolution uN): a run of identical readings is a frozen sensor, and a CV of 0 would pass.
+  if (const std::size_t run = longest_constant_run(forces); run >= kFrozenSensorRun)
+    return error_result(result, text("the load cell read exactly %.3f mN for %zu samples in a row: "
+                                     "the sensor is frozen, the force there is unknown",
+                                     frozen_value(forces, run), run));
+  // Outside the steady stroke too (touch-down, lift-off): a load cell that saturated or
+  // froze at any moment of the roll was not measuring, so the roll's force is not known
+  // to have been right. Readings of exactly 0 are left out there: a cell may clamp to 0
+  // before contact.
+  std::vector<double> all_forces;
+  std::size_t saturated_anywhere = 0;
+  for (const RollSample& sample : context.roll.samples) {
+    if (sample.force_mN != 0) all_forces.push_back(sample.force_mN);
+    saturated_anywhere += sample.force_saturated;
+  }
+  if (saturated_anywhere > 0)
+    return error_result(result, text("%zu samples of the roll (outside the steady stroke) "
+                                     "saturated the load cell: the force there is unknown",
+                                     saturated_anywhere));
+  if (const std::size_t run = longest_constant_run(all_forces); run >= kFrozenSensorRun)
+    return error_result(result, text("the load cell read exactly %.3f mN for %zu samples in a row "
+                                     "(outside the steady stroke): the sensor froze",
+                                     frozen_value(all_forces, run), run));
   const Summary s = summarise(forces);
   if (!(s.mean > 0))
     return error_result(result, text("mean force %.1f mN over the steady stroke is not a "

@@ -1,8 +1,10 @@
 // The subcommands of `bench`, each a function from parsed options to an exit code.
 #pragma once
 
+#include <cstdint>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,8 @@ struct RunCommand {
   std::string lot;      // the production lot the run samples (needs db_path)
   bool realtime = false;
   bool quiet = false;
+  std::string faults;  // --rig sim: faults the virtual rig injects (fixtures/rigsim/FAULTS.md)
+  std::optional<std::uint64_t> seed;  // --rig sim: rigsim --seed (roller and fault draws)
 };
 int run_suite_command(const RunCommand&);
 

@@ -43,6 +43,10 @@ int main(int argc, char** argv) {
                       "judge against this spec instead of the suite's");
   run_cmd->add_option("--operator", run.operator_name, "who runs the test (default: $USER)");
   run_cmd->add_flag("--realtime", run.realtime, "run the virtual rig in real time");
+  run_cmd->add_option("--faults", run.faults,
+                      "--rig sim: faults the virtual rig injects, e.g. reboot@roll1+40% "
+                      "(fixtures/rigsim/FAULTS.md)");
+  run_cmd->add_option("--seed", run.seed, "--rig sim: replace the roller file's seed");
   run_cmd->add_flag("--quiet", run.quiet, "print only the summary");
   run_cmd->add_option("--db", run.db_path,
                       "record the run in this results database (see bench history)");

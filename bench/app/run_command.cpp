@@ -37,6 +37,8 @@ int run_suite_command(const RunCommand& cmd) {
         "--serial SN)");
   if (sim && !cmd.roller_serial.empty())
     return usage_error("--serial is for a real rig; the roller file gives the serial");
+  if (!sim && (!cmd.faults.empty() || cmd.seed))
+    return usage_error("--faults and --seed belong to --rig sim only (the virtual rig)");
 
   if (!cmd.lot.empty() && cmd.db_path.empty())
     return usage_error("--lot needs --db: a lot's runs are recorded in the results database");
@@ -60,6 +62,8 @@ int run_suite_command(const RunCommand& cmd) {
   options.operator_name = cmd.operator_name;
   if (options.operator_name.empty()) options.operator_name = user_name();
   options.realtime = cmd.realtime;
+  options.rigsim_faults = cmd.faults;
+  options.rigsim_seed = cmd.seed;
   options.stop_requested = &g_stop_requested;
   if (!cmd.quiet)
     options.progress = [](const std::string& line) { std::cerr << line << std::endl; };

@@ -52,6 +52,14 @@ RollRecordBuilder::RollRecordBuilder(const suite::RollStep& step,
   record_.settings.passes = step.passes;
   record_.settings.sample_rate_hz = step.sample_rate_hz;
   sample_period_s_ = 1.0 / step.sample_rate_hz;
+  // Room for the whole roll up front (the strokes plus a second for touch-down, ramps and
+  // lift-off): growing by doubling would copy the samples again and again and, while it
+  // copies, hold the old and the new array at once (docs/performance.md). Capped at 4 M
+  // samples (256 MB of address space, taken up only as samples arrive); beyond, it grows.
+  if (step.speed_mm_s > 0 && step.sample_rate_hz > 0) {
+    const double seconds = step.stroke_mm / step.speed_mm_s * std::max(1, step.passes) + 1.0;
+    record_.samples.reserve(static_cast<std::size_t>(std::min(seconds * step.sample_rate_hz, 4e6)));
+  }
 }
 
 void RollRecordBuilder::add(const proto::SampleBatch& batch) {
@@ -100,18 +108,26 @@ analysis::ScanRecord ScanRecordBuilder::finish(const proto::OperationDone& done,
   map.x0_um = step_.x_mm * 1000;
   map.y0_um = step_.y_mm * 1000;
   map.height_um.assign(static_cast<std::size_t>(map.rows) * map.cols, analysis::HeightMap::kNoData);
+  // Which pixels arrived at all (a pixel the scanner could not read arrives as kNoData and
+  // is an honest hole; one that never arrived means the map is not what was asked for).
+  std::vector<bool> arrived(map.height_um.size(), false);
   for (const Chunk& chunk : chunks_) {
     if (chunk.row >= map.rows) continue;  // beyond what the rig says it scanned: ignore
     for (std::size_t i = 0; i < chunk.height_nm.size(); ++i) {
       const std::size_t col = chunk.col0 + i;
       if (col >= static_cast<std::size_t>(map.cols)) break;
+      const std::size_t at = static_cast<std::size_t>(chunk.row) * map.cols + col;
+      arrived[at] = true;
       const std::int32_t h = chunk.height_nm[i];
-      if (h != proto::kNoData)
-        map.height_um[static_cast<std::size_t>(chunk.row) * map.cols + col] =
-            static_cast<float>(h / 1000.0);
+      if (h != proto::kNoData) map.height_um[at] = static_cast<float>(h / 1000.0);
     }
   }
   chunks_.clear();
+  const std::uint64_t asked_pixels =
+      static_cast<std::uint64_t>(proto::scan_rows(asked)) * proto::scan_cols(asked);
+  const std::uint64_t received =
+      static_cast<std::uint64_t>(std::count(arrived.begin(), arrived.end(), true));
+  scan.pixels_missing = asked_pixels - std::min(asked_pixels, received);
   return scan;
 }
 

@@ -152,13 +152,26 @@ std::optional<StepFailure> RunSession::open_link() {
     return StepFailure{RunVerdict::Error, address.error().message};
   }
   std::string device;
-  if (std::holds_alternative<transport::SimAddress>(*address)) {
+  const bool sim = std::holds_alternative<transport::SimAddress>(*address);
+  if (!sim && !suite_.faults.empty()) {
+    bad_input_ = true;
+    return StepFailure{RunVerdict::Error,
+                       suite_.file +
+                           ": 'faults' are injected by the virtual rig: run this suite "
+                           "with --rig sim, not on " +
+                           options_.rig_address};
+  }
+  if (sim) {
     progress("starting the virtual rig with roller " + options_.roller_file);
     VirtualRigOptions sim;
     sim.roller_file = options_.roller_file;
     sim.truth_file = (fs::path(options_.out_dir) / "rigsim-truth.json").string();
     sim.realtime = options_.realtime;
     sim.session = options_.rigsim_session;
+    sim.faults = suite_.faults;
+    if (!options_.rigsim_faults.empty())
+      sim.faults += (sim.faults.empty() ? "" : ",") + options_.rigsim_faults;
+    sim.seed = options_.rigsim_seed;
     auto started = VirtualRig::start(sim);
     if (!started) {
       bad_input_ = started.error().bad_input;

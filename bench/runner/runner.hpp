@@ -29,6 +29,10 @@ struct RunOptions {
   // Virtual rig session (rigsim --session): another session draws independent roll and
   // scan noise, so repeated runs of one roller are independent trials (bench msa).
   std::uint64_t rigsim_session = 0;
+  // Virtual rig only: faults to inject (rigsim --faults, after the suite's own `faults:`)
+  // and a seed replacing the roller file's (rigsim --seed).
+  std::string rigsim_faults;
+  std::optional<std::uint64_t> rigsim_seed;
   // Every `lane` step selects this lane instead of the suite's (bench msa: the lane is
   // the study's appraiser). Empty = as the suite says.
   std::optional<int> lane_override;

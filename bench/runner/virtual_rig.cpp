@@ -84,6 +84,8 @@ std::expected<std::unique_ptr<VirtualRig>, LaunchError> VirtualRig::start(
   if (!options.truth_file.empty()) args.insert(args.end(), {"--truth", options.truth_file});
   if (options.realtime) args.push_back("--realtime");
   if (options.session != 0) args.insert(args.end(), {"--session", std::to_string(options.session)});
+  if (!options.faults.empty()) args.insert(args.end(), {"--faults", options.faults});
+  if (options.seed) args.insert(args.end(), {"--seed", std::to_string(*options.seed)});
   const pid_t pid = spawn(*exe, args, log);
   if (pid < 0)
     return std::unexpected(

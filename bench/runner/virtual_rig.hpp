@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <expected>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace derma::runner {
@@ -15,7 +16,9 @@ struct VirtualRigOptions {
   std::string roller_file;
   std::string truth_file;  // rigsim --truth; empty = none
   bool realtime = false;
-  std::uint64_t session = 0;  // rigsim --session, when not 0
+  std::uint64_t session = 0;          // rigsim --session, when not 0
+  std::string faults;                 // rigsim --faults, when not empty
+  std::optional<std::uint64_t> seed;  // rigsim --seed
 };
 
 struct LaunchError {

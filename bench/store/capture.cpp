@@ -1,10 +1,12 @@
 #include "bench/store/capture.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 namespace derma::store {
@@ -38,6 +40,14 @@ std::expected<std::unique_ptr<CaptureWriter>, std::string> CaptureWriter::open(
   if (std::fwrite(kCaptureMagic, 1, sizeof kCaptureMagic, file) != sizeof kCaptureMagic)
     return std::unexpected("cannot write capture file " + path + ": " + std::strerror(errno));
   writer->bytes_ = sizeof kCaptureMagic;
+  // The new file's name must survive a power cut too, not only its bytes: sync the
+  // directory entry once (fdatasync of the file does not cover it).
+  writer->sync();
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  if (const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY); fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
   return writer;
 }
 

@@ -11,8 +11,18 @@
 // Metadata, Step and End records carry UTF-8 JSON; RigToHost / HostToRig carry raw link
 // bytes exactly as read or written (framing errors included, so a replay sees them too).
 //
-// Durability: records are written through a FILE buffer; at every step boundary (and at
-// close) the writer flushes and fdatasync()s, so a crash loses at most the step under way.
+// Durability (the fsync policy; docs/reliability.md): records are written through a FILE
+// buffer. The writer flushes and fdatasync()s when the file is created (and fsyncs its
+// directory, so the name survives a power cut), after the run's metadata, after every
+// step's Step record, after the End record, and at close. So:
+//  - a killed process (SIGKILL, crash) loses at most the link bytes of the step under way
+//    that were still in the FILE buffer; the kernel keeps everything flushed;
+//  - a power cut or kernel crash loses at most what was written since the last step
+//    boundary; every completed step, with its Step record, is on the disk;
+//  - a record cut short by either is a truncated tail that read_capture() reports and
+//    skips, so the capture always replays (bench analyze) up to the last completed step.
+// No sync per link chunk: the cost would be one disk flush per few kB of samples, and the
+// step is the unit a replay judges anyway.
 #pragma once
 
 #include <cstdint>

@@ -138,10 +138,18 @@ std::expected<Suite, InputError> parse_suite(const std::string& text, const std:
   suite.file = file;
   try {
     const YamlField top(*root, "", suite.file);
-    top.expect_keys({"suite", "description", "spec", "watchdog_ms", "steps"});
+    top.expect_keys({"suite", "description", "spec", "watchdog_ms", "faults", "steps"});
     suite.name = top.child("suite").as_string();
     if (auto d = top.optional_child("description")) suite.description = d->as_string();
     if (auto w = top.optional_child("watchdog_ms")) suite.watchdog_ms = w->as_int_in(0, 60000);
+    if (auto f = top.optional_child("faults")) {  // a SPEC string or a list of its items
+      if (f->is_sequence()) {
+        for (const YamlField& item : f->items())
+          suite.faults += (suite.faults.empty() ? "" : ",") + item.as_string();
+      } else {
+        suite.faults = f->as_string();
+      }
+    }
     const YamlField spec_field = top.child("spec");
     suite.spec_line = spec_field.node().Mark().line + 1;
     // Paths inside a suite are relative to the suite file (DESIGN section 6).

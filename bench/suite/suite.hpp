@@ -61,6 +61,9 @@ struct Suite {
   std::string text;  // the file's exact bytes, embedded in captures
   ProductSpec spec;
   int watchdog_ms = 1000;
+  // Faults the virtual rig injects during this suite (fixtures/rigsim/FAULTS.md), as a
+  // SPEC; rigsim checks it. Only with --rig sim: a device refuses such a suite.
+  std::string faults;
   int spec_line = 0;  // where the suite names its spec
   std::vector<Step> steps;
 };

@@ -576,11 +576,12 @@ struct RigClient::Impl {
     if (auto rejected = rejection(*r, proto::to_string(type))) {
       return finish_operation(std::unexpected(*rejected));
     }
-    if (type != MsgType::Home) watch_for_stall();
+    watch_for_stall();
   }
 
   // A started Roll or Scan streams frames steadily (the rig sends at least one every
   // 500 ms); none for stall_timeout means the rig or the link is stuck (PROTOCOL.md 10).
+  // A Home streams nothing: for it the same timer asks Status instead (poll_home_status).
   void watch_for_stall() {
     if (options.stall_timeout.count() <= 0) return;
     operation->last_activity = std::chrono::steady_clock::now();
@@ -600,6 +601,7 @@ struct RigClient::Impl {
       if (ec || !operation || operation->request != request) return;
       const auto quiet_until = operation->last_activity + stall_limit();
       if (std::chrono::steady_clock::now() < quiet_until) return arm_stall_timer(quiet_until);
+      if (operation->type == MsgType::Home) return poll_home_status();
       const char* name = proto::to_string(operation->type);
       log->error("{} on {} stalled: no stream frame for {} ms: sending Abort", name, port,
                  stall_limit().count());
@@ -609,6 +611,41 @@ struct RigClient::Impl {
                                        std::to_string(stall_limit().count()) +
                                        " ms (Abort sent)")));
     });
+  }
+
+  // Home's OperationDone is the only sign it ended; lost on the line, it would leave the host
+  // waiting for the whole operation timeout. Status says whether the rig still homes: if it
+  // no longer does and is homed without a fault, the Home completed; otherwise it failed.
+  void poll_home_status() {
+    submit(MsgType::Status, proto::encode(proto::StatusRequest{}),
+           [this, request = operation->request](FrameResult r) {
+             if (!operation || operation->request != request) return;
+             std::optional<proto::StatusReply> status;
+             if (r && !rejection(*r, "Status")) {
+               if (auto decoded = proto::decode_status_reply(r->payload)) status = *decoded;
+             }
+             if (!status || status->state == proto::RigState::Homing) {
+               operation->last_activity = std::chrono::steady_clock::now();  // ask again later
+               return arm_stall_timer(operation->last_activity + stall_limit());
+             }
+             if (status->homed == 1 && status->fault == proto::FaultCode::None) {
+               log->warn("Home on {} finished but its OperationDone was lost: Status says homed",
+                         port);
+               StreamOutcome outcome = operation->outcome;
+               outcome.done.result = proto::Result::Ok;
+               outcome.done.operation = MsgType::Home;
+               outcome.done.request_seq = *operation->request->seq;
+               return finish_operation(std::move(outcome));
+             }
+             auto error = make_error(
+                 status->fault == proto::FaultCode::None ? RigError::Kind::Protocol
+                                                         : RigError::Kind::Fault,
+                 "Home on " + port + " ended without its OperationDone: the rig reports state " +
+                     proto::to_string(status->state) + ", homed " + std::to_string(status->homed) +
+                     ", fault " + proto::to_string(status->fault));
+             error.fault = status->fault;
+             finish_operation(std::unexpected(error));
+           });
   }
 
   void finish_operation(RigResult<StreamOutcome> result) {

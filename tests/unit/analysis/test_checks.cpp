@@ -242,6 +242,33 @@ TEST_CASE("data with gaps, or a late scan, is an Error and never a pass") {
       CHECK(c.verdict == (roll_only ? Verdict::Pass : Verdict::Error));
     }
   }
+  SECTION("pixels that never arrived (a scan cut short) affect the checks that read the scan") {
+    scan.pixels_missing = 1000;
+    const Analysis a = analyse_roll(roll, scan, bench.roll.geometry, bench.limits, all_check_ids());
+    for (const auto& c : a.checks) {
+      INFO(c.id);
+      const bool roll_only = c.id == "force_consistency" || c.id == "roll_slip";
+      CHECK(c.verdict == (roll_only ? Verdict::Pass : Verdict::Error));
+      if (!roll_only) CHECK_THAT(c.summary, Catch::Contains("1000 pixels"));
+    }
+  }
+  SECTION("a frozen load cell is an Error, not a perfectly steady force") {
+    const std::size_t from = roll.samples.size() / 3;
+    const std::size_t to = GENERATE(std::size_t{8}, std::size_t{400});
+    for (std::size_t i = from; i < from + to; ++i)
+      roll.samples[i].force_mN = roll.samples[from].force_mN;
+    const Analysis a =
+        analyse_roll(roll, scan, bench.roll.geometry, bench.limits, {"force_consistency"});
+    CHECK(a.checks[0].verdict == Verdict::Error);
+    CHECK_THAT(a.checks[0].summary, Catch::Contains("frozen"));
+  }
+  SECTION("a load cell saturated at lift-off, outside the steady stroke, is an Error") {
+    roll.samples.back().force_saturated = true;
+    const Analysis a =
+        analyse_roll(roll, scan, bench.roll.geometry, bench.limits, {"force_consistency"});
+    CHECK(a.checks[0].verdict == Verdict::Error);
+    CHECK_THAT(a.checks[0].summary, Catch::Contains("saturated"));
+  }
   SECTION("a scan taken after the channels recovered") {
     scan.scan_delay_s = 3600;
     const Analysis a =

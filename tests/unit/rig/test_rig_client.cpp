@@ -476,3 +476,30 @@ TEST_CASE("a roll whose stream stops is stalled, aborted and reported as Timeout
   CHECK(outcome.error().message.find("stalled") != std::string::npos);
   CHECK(rig.wait_for(MsgType::Abort, 1));
 }
+
+TEST_CASE("a Home whose OperationDone is lost on the line is settled by asking Status") {
+  const bool homed = GENERATE(true, false);
+  ScriptedRig rig([homed](const proto::Frame& frame, ScriptedRig& r) {
+    if (frame.type == MsgType::Home) return r.reply(frame, proto::Ack{});  // its done is lost
+    if (frame.type == MsgType::Status) {
+      proto::StatusReply status;
+      status.state = homed ? proto::RigState::Idle : proto::RigState::Faulted;
+      status.homed = homed ? 1 : 0;
+      status.fault = homed ? proto::FaultCode::None : proto::FaultCode::EStop;
+      return r.reply(frame, status);
+    }
+    testing::answer_like_a_healthy_rig(frame, r);
+  });
+  auto options = fast_options();
+  options.stall_timeout = 100ms;  // how long a Home may stay silent before Status is asked
+  auto client = connect(rig, options);
+  const auto result = client->home();
+  CHECK(rig.wait_for(MsgType::Status, 1));
+  if (homed) {
+    CHECK(result.has_value());
+  } else {
+    REQUIRE_FALSE(result.has_value());
+    CHECK(result.error().kind == rig::RigError::Kind::Fault);
+    CHECK(result.error().fault == proto::FaultCode::EStop);
+  }
+}

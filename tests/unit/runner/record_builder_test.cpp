@@ -41,3 +41,25 @@ TEST_CASE("a rig that scanned fewer rows than asked gives the smaller map") {
   CHECK(scan.map.rows == 10);
   CHECK(scan.map.cols == 20);
 }
+
+TEST_CASE("pixels of the asked rectangle that never arrived are counted as missing") {
+  suite::ScanStep step;
+  step.length_mm = 1.0;  // 50 rows at 20 um
+  step.width_mm = 0.4;   // 20 columns
+  step.pitch_um = 20;
+  runner::ScanRecordBuilder builder(step, 0);
+  const int rows_sent = GENERATE(50, 30, 0);
+  for (int r = 0; r < rows_sent; ++r) {
+    proto::ScanRows rows;
+    rows.row = static_cast<std::uint16_t>(r);
+    rows.height_nm = std::vector<std::int32_t>(20, proto::kNoData);  // unreadable: not missing
+    builder.add(rows);
+  }
+  proto::OperationDone done;
+  done.operation = proto::MsgType::Scan;
+  done.rows = 50;  // the rig claims the whole rectangle
+  done.cols = 20;
+  done.pitch_um = 20;
+  const analysis::ScanRecord scan = builder.finish(done, 0);
+  CHECK(scan.pixels_missing == static_cast<std::uint64_t>((50 - rows_sent) * 20));
+}
