@@ -109,7 +109,7 @@ std::expected<std::unique_ptr<Daemon>, std::string> Daemon::open(DaemonConfig co
   if (config.db_file.empty())
     config.db_file = (fs::path(config.data_dir) / "dermabench.db").string();
   auto db = store::ResultsDb::open(config.db_file);
-  if (!db) return std::unexpected(config.db_file + ": " + db.error());
+  if (!db) return std::unexpected(db.error());  // it names the store (a URL without password)
   std::unique_ptr<Daemon> daemon(new Daemon(std::move(config), io, std::move(*db)));
   if (daemon->config_.rig != "sim") {
     auto address = transport::parse_rig_address(daemon->config_.rig);

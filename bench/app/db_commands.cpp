@@ -12,7 +12,9 @@
 namespace derma::app {
 
 std::unique_ptr<store::ResultsDb> open_existing(const char* command, const std::string& path) {
-  if (!std::filesystem::exists(path)) {
+  // A PostgreSQL store is a server's database, not a file: ResultsDb::open says if it is not
+  // there.
+  if (!store::is_postgresql_url(path) && !std::filesystem::exists(path)) {
     std::cerr << "bench " << command << ": no results database at " << path
               << " (--db FILE or $DERMABENCH_DB; `bench run --db FILE` records runs)\n";
     return nullptr;
@@ -166,8 +168,8 @@ int show_command(const ShowCommand& cmd) {
     return report::kExitBadInput;
   }
   if (!*run) {
-    std::cerr << "bench show: no run " << cmd.run_id << " in " << resolve_db_path(cmd.db_path)
-              << "\n";
+    std::cerr << "bench show: no run " << cmd.run_id << " in "
+              << store::redacted_location(resolve_db_path(cmd.db_path)) << "\n";
     return report::kExitBadInput;
   }
   const store::RunRow& r = **run;

@@ -4,6 +4,7 @@
 //   bench ports [--json]
 //   bench history [--db FILE] [--state S] [--roller SN] [--spec MODEL] [--json]
 //   bench show RUN [--db FILE] [--json];  bench audit verify|log [--db FILE]
+//   (--db FILE and --store URL are one option: a SQLite file or postgresql://...)
 //   bench analyze-scan FILE --spec SPEC --out DIR [--format x3p|csv] [--pitch-um P ...]
 //   bench submit SUITE --server URL --roller SN [--roller SN ...] --token-file F --out DIR
 //   bench lot create|status|certify|verify ...   (production lots, docs/lots.md)
@@ -28,9 +29,10 @@ int main(int argc, char** argv) {
   app::RunCommand run;
   CLI::App* run_cmd = app.add_subcommand("run", "run a validation suite on a rig");
   run_cmd->add_option("suite", run.suite_file, "suite file (YAML)")->required();
-  run_cmd->add_option("--rig", run.rig,
-                      "sim (the virtual rig), a device path, usb:SERIAL, tcp://HOST:PORT or "
-                      "rfc2217://HOST:PORT")
+  run_cmd
+      ->add_option("--rig", run.rig,
+                   "sim (the virtual rig), a device path, usb:SERIAL, tcp://HOST:PORT or "
+                   "rfc2217://HOST:PORT")
       ->required();
   run_cmd->add_option("--roller", run.roller_file,
                       "roller definition for the virtual rig (--rig sim only)");
@@ -48,8 +50,9 @@ int main(int argc, char** argv) {
                       "(fixtures/rigsim/FAULTS.md)");
   run_cmd->add_option("--seed", run.seed, "--rig sim: replace the roller file's seed");
   run_cmd->add_flag("--quiet", run.quiet, "print only the summary");
-  run_cmd->add_option("--db", run.db_path,
-                      "record the run in this results database (see bench history)");
+  run_cmd->add_option("--db,--store", run.db_path,
+                      "record the run in this results database, a SQLite file or a "
+                      "postgresql://... URL (see bench history, docs/storage.md)");
   run_cmd->add_option("--lot", run.lot, "the production lot this roller samples (needs --db)");
 
   app::AnalyzeCommand analyze;
@@ -107,9 +110,10 @@ int main(int argc, char** argv) {
   app::ServeCommand serve;
   CLI::App* serve_cmd = app.add_subcommand(
       "serve", "the bench daemon: one rig, a queue of runs, HTTP/JSON API for CI (docs/api.md)");
-  serve_cmd->add_option("--rig", serve.rig,
-                        "sim (the virtual rig), a device path, usb:SERIAL, tcp://HOST:PORT or "
-                        "rfc2217://HOST:PORT")
+  serve_cmd
+      ->add_option("--rig", serve.rig,
+                   "sim (the virtual rig), a device path, usb:SERIAL, tcp://HOST:PORT or "
+                   "rfc2217://HOST:PORT")
       ->required();
   serve_cmd->add_option("--listen", serve.listen, "HOST:PORT (port 0: any free port)")
       ->capture_default_str();
@@ -117,7 +121,9 @@ int main(int argc, char** argv) {
                         "API tokens (YAML); required to listen beyond loopback");
   serve_cmd->add_option("--data", serve.data_dir, "directory for runs/<id>/ and the database")
       ->capture_default_str();
-  serve_cmd->add_option("--db", serve.db_file, "results database (default DATA/dermabench.db)");
+  serve_cmd->add_option("--db,--store", serve.db_file,
+                        "results database: a SQLite file (default DATA/dermabench.db) or a "
+                        "postgresql://... URL shared by many daemons (docs/storage.md)");
   serve_cmd->add_option("--suites", serve.suites_dir, "directory submitted suite names resolve in")
       ->capture_default_str();
   serve_cmd->add_option("--rollers", serve.rollers_dir, "--rig sim: roller files, found by serial")
@@ -160,10 +166,13 @@ int main(int argc, char** argv) {
                          "seconds to wait for every run; then cancel them and exit 4");
   submit_cmd->add_flag("--quiet", submit.quiet, "print only the summary");
 
-  // Views of the results database (default: $DERMABENCH_DB, else ./dermabench.db).
+  // Views of the results database (default: $DERMABENCH_DB, else ./dermabench.db). --db and
+  // --store are one option: a SQLite file or a postgresql:// URL (docs/storage.md).
+  const char* const kStoreHelp =
+      "results database: a SQLite file or a postgresql://... URL (docs/storage.md)";
   app::HistoryCommand history;
   CLI::App* history_cmd = app.add_subcommand("history", "list the recorded runs, newest first");
-  history_cmd->add_option("--db", history.db_path, "results database");
+  history_cmd->add_option("--db,--store", history.db_path, kStoreHelp);
   history_cmd->add_option("--state", history.state, "only runs in this state (passed, ...)");
   history_cmd->add_option("--roller", history.roller_serial, "only runs of this roller serial");
   history_cmd->add_option("--spec", history.spec_model, "only runs against this spec model");
@@ -174,7 +183,7 @@ int main(int argc, char** argv) {
   app::ShowCommand show;
   CLI::App* show_cmd = app.add_subcommand("show", "one recorded run and its checks");
   show_cmd->add_option("run", show.run_id, "run id (bench history lists them)")->required();
-  show_cmd->add_option("--db", show.db_path, "results database");
+  show_cmd->add_option("--db,--store", show.db_path, kStoreHelp);
   show_cmd->add_flag("--json", show.json, "machine-readable output");
 
   app::AuditCommand audit;
@@ -182,9 +191,9 @@ int main(int argc, char** argv) {
   audit_cmd->require_subcommand(1);
   CLI::App* audit_verify_cmd =
       audit_cmd->add_subcommand("verify", "check the hash chain: exit 0 intact, 1 tampered");
-  audit_verify_cmd->add_option("--db", audit.db_path, "results database");
+  audit_verify_cmd->add_option("--db,--store", audit.db_path, kStoreHelp);
   CLI::App* audit_log_cmd = audit_cmd->add_subcommand("log", "print the audit log, oldest first");
-  audit_log_cmd->add_option("--db", audit.db_path, "results database");
+  audit_log_cmd->add_option("--db,--store", audit.db_path, kStoreHelp);
   audit_log_cmd->add_option("--limit", audit.limit, "the newest this many entries")
       ->capture_default_str();
   audit_log_cmd->add_flag("--json", audit.json, "machine-readable output");
@@ -226,7 +235,7 @@ int main(int argc, char** argv) {
       "verify", "check a certificate and the records behind it: exit 0 intact, 1 tampered");
   lot_verify_cmd->add_option("certificate", lot.certificate_file, "CERT-LOT.json")->required();
   for (CLI::App* c : {lot_create_cmd, lot_status_cmd, lot_certify_cmd, lot_verify_cmd})
-    c->add_option("--db", lot.db_path, "results database");
+    c->add_option("--db,--store", lot.db_path, kStoreHelp);
   for (CLI::App* c : {lot_create_cmd, lot_status_cmd, lot_verify_cmd})
     c->add_flag("--json", lot.json, "machine-readable output");
 

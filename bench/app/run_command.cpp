@@ -82,8 +82,8 @@ int run_suite_command(const RunCommand& cmd) {
   if (outcome.exit_code == report::kExitBadInput && !outcome.report.error.empty())
     std::cerr << "bench run: invalid input: " << outcome.report.error << "\n";
   if (recording) {
-    std::cout << "recorded: run " << recording->run_id << " in " << resolve_db_path(cmd.db_path)
-              << "\n";
+    std::cout << "recorded: run " << recording->run_id << " in "
+              << store::redacted_location(resolve_db_path(cmd.db_path)) << "\n";
     if (auto recorded = finish_recording(*recording, outcome.report, *loaded); !recorded) {
       std::cerr << "bench run: results database: " << recorded.error() << "\n";
       // A pass that left no record is not a pass anyone can trace: a bench error.

@@ -1,15 +1,13 @@
 // Lots, signers and certificates in the results database (schema version 3).
-#include <sqlite3.h>
-
 #include <cstdio>
 
 #include "bench/store/results_db_impl.hpp"
 
 namespace derma::store {
 
-using sqlite::now_utc;
-using sqlite::Statement;
-using sqlite::WriteTransaction;
+using sql::now_utc;
+using sql::Statement;
+using sql::WriteTransaction;
 
 namespace {
 
@@ -90,7 +88,7 @@ std::expected<LotRow, std::string> ResultsDb::create_lot(const NewLot& lot,
                                                          const std::string& actor,
                                                          const std::string& origin) {
   std::lock_guard lock(impl_->mutex);
-  sqlite3* db = impl_->db;
+  sql::Connection& db = *impl_->db;
   const auto failed = [&](const std::string& why) {
     return std::unexpected("lot " + lot.lot + ": " + why);
   };
@@ -103,7 +101,8 @@ std::expected<LotRow, std::string> ResultsDb::create_lot(const NewLot& lot,
     if (!exists.ok()) return failed(exists.error());
   }
   const std::string spec_sha = sha256_hex(lot.spec_text);
-  Statement spec(db, "INSERT OR IGNORE INTO specs (sha256, model, text) VALUES (?, ?, ?)");
+  Statement spec(db,
+                 "INSERT INTO specs (sha256, model, text) VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
   spec.bind(spec_sha).bind(lot.model).bind(lot.spec_text);
   if (auto done = spec.run(); !done) return failed(done.error());
 
@@ -151,7 +150,7 @@ std::expected<LotRow, std::string> ResultsDb::create_lot(const NewLot& lot,
 
 std::expected<std::optional<LotRow>, std::string> ResultsDb::get_lot(const std::string& lot) const {
   std::lock_guard lock(impl_->mutex);
-  Statement s(impl_->db,
+  Statement s(*impl_->db,
               (std::string("SELECT ") + kLotColumns + " FROM lots WHERE lot = ?").c_str());
   s.bind(lot);
   if (s.step()) return std::optional<LotRow>(lot_from(s));
@@ -162,9 +161,9 @@ std::expected<std::optional<LotRow>, std::string> ResultsDb::get_lot(const std::
 std::expected<std::vector<LotRow>, std::string> ResultsDb::lots_of_model(
     const std::string& model) const {
   std::lock_guard lock(impl_->mutex);
-  Statement s(impl_->db, (std::string("SELECT ") + kLotColumns +
-                          " FROM lots WHERE model = ? ORDER BY created_at, rowid")
-                             .c_str());
+  Statement s(*impl_->db, (std::string("SELECT ") + kLotColumns +
+                           " FROM lots WHERE model = ? ORDER BY created_at, rowid")
+                              .c_str());
   s.bind(model);
   std::vector<LotRow> rows;
   while (s.step()) rows.push_back(lot_from(s));
@@ -175,7 +174,7 @@ std::expected<std::vector<LotRow>, std::string> ResultsDb::lots_of_model(
 std::expected<std::vector<MeasurementRow>, std::string> ResultsDb::measurements_of(
     std::int64_t run_id) const {
   std::lock_guard lock(impl_->mutex);
-  Statement s(impl_->db,
+  Statement s(*impl_->db,
               "SELECT run_id, roll, check_id, name, value, unit, disc, needle, n "
               "FROM measurements WHERE run_id = ? ORDER BY rowid");
   s.bind(run_id);
@@ -201,7 +200,7 @@ std::expected<std::vector<MeasurementRow>, std::string> ResultsDb::measurements_
 std::expected<std::optional<std::string>, std::string> ResultsDb::spec_text(
     const std::string& sha256) const {
   std::lock_guard lock(impl_->mutex);
-  Statement s(impl_->db, "SELECT text FROM specs WHERE sha256 = ?");
+  Statement s(*impl_->db, "SELECT text FROM specs WHERE sha256 = ?");
   s.bind(sha256);
   if (s.step()) return std::optional<std::string>(s.text(0));
   if (!s.ok()) return std::unexpected("spec " + sha256 + ": " + s.error());
@@ -211,7 +210,7 @@ std::expected<std::optional<std::string>, std::string> ResultsDb::spec_text(
 std::expected<std::optional<std::string>, std::string> ResultsDb::signer_key(
     const std::string& signer) const {
   std::lock_guard lock(impl_->mutex);
-  Statement s(impl_->db, "SELECT public_key FROM signers WHERE name = ?");
+  Statement s(*impl_->db, "SELECT public_key FROM signers WHERE name = ?");
   s.bind(signer);
   if (s.step()) return std::optional<std::string>(s.text(0));
   if (!s.ok()) return std::unexpected("signer " + signer + ": " + s.error());
@@ -222,7 +221,7 @@ std::expected<void, std::string> ResultsDb::enroll_signer(const std::string& sig
                                                           const std::string& public_key_hex,
                                                           const std::string& origin) {
   std::lock_guard lock(impl_->mutex);
-  sqlite3* db = impl_->db;
+  sql::Connection& db = *impl_->db;
   const auto failed = [&](const std::string& why) {
     return std::unexpected("enrolling signer " + signer + ": " + why);
   };
@@ -243,7 +242,7 @@ std::expected<void, std::string> ResultsDb::enroll_signer(const std::string& sig
 std::expected<CertificateRow, std::string> ResultsDb::record_certificate(
     CertificateRow cert, const std::string& origin, const std::string& detail_json) {
   std::lock_guard lock(impl_->mutex);
-  sqlite3* db = impl_->db;
+  sql::Connection& db = *impl_->db;
   const auto failed = [&](const std::string& why) {
     return std::unexpected("certificate " + cert.id + " of lot " + cert.lot + ": " + why);
   };
@@ -286,7 +285,7 @@ std::expected<std::optional<CertificateRow>, std::string> ResultsDb::get_certifi
     const std::string& id) const {
   std::lock_guard lock(impl_->mutex);
   Statement s(
-      impl_->db,
+      *impl_->db,
       (std::string("SELECT ") + kCertificateColumns + " FROM certificates WHERE id = ?").c_str());
   s.bind(id);
   if (s.step()) return std::optional<CertificateRow>(certificate_from(s));
@@ -297,9 +296,9 @@ std::expected<std::optional<CertificateRow>, std::string> ResultsDb::get_certifi
 std::expected<std::vector<CertificateRow>, std::string> ResultsDb::certificates_of(
     const std::string& lot) const {
   std::lock_guard lock(impl_->mutex);
-  Statement s(impl_->db, (std::string("SELECT ") + kCertificateColumns +
-                          " FROM certificates WHERE lot = ? ORDER BY audit_seq")
-                             .c_str());
+  Statement s(*impl_->db, (std::string("SELECT ") + kCertificateColumns +
+                           " FROM certificates WHERE lot = ? ORDER BY audit_seq")
+                              .c_str());
   s.bind(lot);
   std::vector<CertificateRow> rows;
   while (s.step()) rows.push_back(certificate_from(s));

@@ -1,23 +1,23 @@
 #include "bench/store/results_db.hpp"
 
 #include <openssl/evp.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <cstdio>
-#include <ctime>
+#include <limits>
 #include <mutex>
 #include <utility>
 
+#include "bench/store/process_identity.hpp"
 #include "bench/store/results_db_impl.hpp"
 #include "bench/store/schema.hpp"
 
 namespace derma::store {
 
-using sqlite::exec;
-using sqlite::now_utc;
-using sqlite::Statement;
-using sqlite::WriteTransaction;
+using sql::now_utc;
+using sql::ReadTransaction;
+using sql::Statement;
+using sql::WriteTransaction;
 
 // ---------------------------------------------------------------------------------------
 // Run states
@@ -95,6 +95,9 @@ std::string audit_hash(const AuditEntry& e) {
   return sha256_hex(text);
 }
 
+// LIMIT for "no limit" in both engines (SQLite's -1 is an error in PostgreSQL).
+constexpr std::int64_t kNoLimit = std::numeric_limits<std::int64_t>::max();
+
 constexpr const char* kRunColumns =
     "id, state, suite_file, suite_name, spec_model, COALESCE(spec_sha256, ''), roller_serial, "
     "requester, operator, rig_address, rig_serial, firmware_version, calibration_due, "
@@ -161,54 +164,42 @@ std::string run_label(std::int64_t id) {
 ResultsDb::ResultsDb(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ResultsDb::~ResultsDb() = default;
 
-namespace {
-
-std::expected<int, std::string> migrate(sqlite3* db) {
-  WriteTransaction tx(db);
-  if (!tx.error().empty()) return std::unexpected(tx.error());
-  Statement read(db, "PRAGMA user_version");
-  if (!read.step()) return std::unexpected(read.ok() ? "no user_version" : read.error());
-  const int found = static_cast<int>(read.integer(0));
-  const auto migrations = schema_migrations();
-  const int known = static_cast<int>(migrations.size());
-  if (found > known)
-    return std::unexpected("schema version " + std::to_string(found) +
-                           " is newer than this bench knows (" + std::to_string(known) +
-                           "): it was written by a newer bench; upgrade bench to use it");
-  for (int v = found; v < known; ++v) {
-    if (auto done = exec(db, migrations[static_cast<std::size_t>(v)]); !done)
-      return std::unexpected("migration to schema version " + std::to_string(v + 1) +
-                             " failed: " + done.error());
-  }
-  if (found < known) {
-    // PRAGMA takes no bound parameters; the value is our own integer.
-    const std::string set = "PRAGMA user_version = " + std::to_string(known);
-    if (auto done = exec(db, set.c_str()); !done) return std::unexpected(done.error());
-  }
-  if (auto done = tx.commit(); !done) return std::unexpected(done.error());
-  return known;
+bool is_postgresql_url(const std::string& location) {
+  return location.starts_with("postgresql://") || location.starts_with("postgres://");
 }
 
-}  // namespace
+std::string redacted_location(const std::string& location) {
+  if (!is_postgresql_url(location)) return location;
+  // postgresql://user:PASSWORD@host/db?password=PASSWORD
+  std::string out = location;
+  const std::size_t scheme_end = out.find("://") + 3;
+  const std::size_t at = out.find('@', scheme_end);
+  const std::size_t slash = out.find('/', scheme_end);
+  if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
+    const std::size_t colon = out.find(':', scheme_end);
+    if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
+  }
+  for (std::size_t key = out.find("password="); key != std::string::npos;
+       key = out.find("password=", key + 1)) {
+    const std::size_t start = key + 9;
+    const std::size_t end = out.find('&', start);
+    out.replace(start, (end == std::string::npos ? out.size() : end) - start, "***");
+  }
+  return out;
+}
 
-std::expected<std::unique_ptr<ResultsDb>, std::string> ResultsDb::open(const std::string& path) {
+std::expected<std::unique_ptr<ResultsDb>, std::string> ResultsDb::open(
+    const std::string& location) {
   auto impl = std::make_unique<Impl>();
-  impl->path = path;
+  impl->location = redacted_location(location);
   const auto fail = [&](const std::string& why) {
-    return std::unexpected(path + ": results database: " + why);
+    return std::unexpected(impl->location + ": results database: " + why);
   };
-  if (sqlite3_open_v2(path.c_str(), &impl->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                      nullptr) != SQLITE_OK)
-    return fail(impl->db ? sqlite3_errmsg(impl->db) : "cannot open");
-  sqlite3_extended_result_codes(impl->db, 1);
-  sqlite3_busy_timeout(impl->db, 5000);
-  // journal_mode touches the file first: a file that is not SQLite fails here.
-  // synchronous = FULL: with WAL, NORMAL may lose the last commits on power loss; a
-  // recorded verdict or audit entry must never be lost once a caller was told it is.
-  for (const char* pragma :
-       {"PRAGMA journal_mode = WAL", "PRAGMA foreign_keys = ON", "PRAGMA synchronous = FULL"})
-    if (auto done = exec(impl->db, pragma); !done) return fail(done.error());
-  auto version = migrate(impl->db);
+  auto connection =
+      is_postgresql_url(location) ? sql::open_postgresql(location) : sql::open_sqlite(location);
+  if (!connection) return fail(connection.error());
+  impl->db = std::move(*connection);
+  auto version = migrate(*impl->db);
   if (!version) return fail(version.error());
   impl->version = *version;
   return std::unique_ptr<ResultsDb>(new ResultsDb(std::move(impl)));
@@ -223,10 +214,10 @@ int ResultsDb::schema_version() const {
 
 std::expected<std::int64_t, std::string> ResultsDb::create_run(const NewRun& run) {
   std::lock_guard lock(impl_->mutex);
-  Statement s(impl_->db,
+  Statement s(*impl_->db,
               "INSERT INTO runs (state, suite_file, suite_name, spec_model, roller_serial, "
               "requester, operator, rig_address, software_version, created_at, out_dir, lot) "
-              "VALUES ('queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+              "VALUES ('queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
   s.bind(run.suite_file)
       .bind(run.suite_name)
       .bind(run.spec_model)
@@ -238,14 +229,15 @@ std::expected<std::int64_t, std::string> ResultsDb::create_run(const NewRun& run
       .bind(now_utc())
       .bind(run.out_dir)
       .bind(run.lot);
-  if (auto done = s.run(); !done) return std::unexpected("create run: " + done.error());
-  return sqlite3_last_insert_rowid(impl_->db);
+  if (!s.step())
+    return std::unexpected("create run: " + (s.ok() ? std::string("no id returned") : s.error()));
+  return s.integer(0);
 }
 
 std::expected<void, std::string> ResultsDb::set_state(std::int64_t run_id, RunState state,
                                                       const std::string& error) {
   std::lock_guard lock(impl_->mutex);
-  WriteTransaction tx(impl_->db);
+  WriteTransaction tx(*impl_->db);
   if (!tx.error().empty()) return std::unexpected(tx.error());
   auto from = impl_->state_of(run_id);
   if (!from) return std::unexpected(from.error());
@@ -253,11 +245,12 @@ std::expected<void, std::string> ResultsDb::set_state(std::int64_t run_id, RunSt
     return std::unexpected(run_label(run_id) + ": cannot go from " + to_string(*from) + " to " +
                            to_string(state));
   const std::string now = now_utc();
-  Statement s(impl_->db,
+  Statement s(*impl_->db,
               "UPDATE runs SET state = ?, "
-              "started_at = CASE WHEN ? AND started_at = '' THEN ? ELSE started_at END, "
-              "finished_at = CASE WHEN ? THEN ? ELSE finished_at END, "
-              "error = CASE WHEN ? <> '' THEN ? ELSE error END "
+              "started_at = CASE WHEN ? = 1 AND started_at = '' THEN ? ELSE started_at END, "
+              "finished_at = CASE WHEN ? = 1 THEN ? ELSE finished_at END, "
+              "error = CASE WHEN ? <> '' THEN ? ELSE error END, "
+              "runner = CASE WHEN ? = 1 THEN ? ELSE runner END "
               "WHERE id = ?");
   s.bind(to_string(state))
       .bind(state == RunState::Running ? 1 : 0)
@@ -266,6 +259,8 @@ std::expected<void, std::string> ResultsDb::set_state(std::int64_t run_id, RunSt
       .bind(now)
       .bind(error)
       .bind(error)
+      .bind(state == RunState::Running ? 1 : 0)
+      .bind(this_process_identity())
       .bind(run_id);
   if (auto done = s.run(); !done) return std::unexpected(done.error());
   return tx.commit();
@@ -273,7 +268,7 @@ std::expected<void, std::string> ResultsDb::set_state(std::int64_t run_id, RunSt
 
 namespace {
 
-std::expected<void, std::string> store_checks(sqlite3* db, std::int64_t run_id,
+std::expected<void, std::string> store_checks(sql::Connection& db, std::int64_t run_id,
                                               const report::RunReport& report) {
   for (const report::RollAnalysis& roll : report.rolls) {
     for (const analysis::CheckResult& c : roll.analysis.checks) {
@@ -331,7 +326,7 @@ std::expected<void, std::string> ResultsDb::record_report(std::int64_t run_id,
                                                           const report::RunReport& report,
                                                           const std::string& spec_text) {
   std::lock_guard lock(impl_->mutex);
-  sqlite3* db = impl_->db;
+  sql::Connection& db = *impl_->db;
   WriteTransaction tx(db);
   if (!tx.error().empty()) return std::unexpected(tx.error());
   auto from = impl_->state_of(run_id);
@@ -350,12 +345,15 @@ std::expected<void, std::string> ResultsDb::record_report(std::int64_t run_id,
   std::string spec_sha;
   if (!spec_text.empty()) {
     spec_sha = sha256_hex(spec_text);
-    Statement s(db, "INSERT OR IGNORE INTO specs (sha256, model, text) VALUES (?, ?, ?)");
+    Statement s(db,
+                "INSERT INTO specs (sha256, model, text) VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
     s.bind(spec_sha).bind(report.spec_model).bind(spec_text);
     if (auto done = s.run(); !done) return failed(done.error());
   }
   if (!report.roller_serial.empty()) {
-    Statement s(db, "INSERT OR IGNORE INTO rollers (serial, model, first_seen) VALUES (?, ?, ?)");
+    Statement s(db,
+                "INSERT INTO rollers (serial, model, first_seen) VALUES (?, ?, ?) "
+                "ON CONFLICT DO NOTHING");
     s.bind(report.roller_serial).bind(report.roller_model).bind(now);
     if (auto done = s.run(); !done) return failed(done.error());
   }
@@ -428,18 +426,18 @@ std::expected<void, std::string> ResultsDb::record_report(std::int64_t run_id,
 std::expected<std::vector<RunRow>, std::string> ResultsDb::list_runs(const RunFilter& f) const {
   std::lock_guard lock(impl_->mutex);
   // Only fixed SQL fragments are joined; every value is bound.
-  std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE 1";
+  std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE 1 = 1";
   if (f.state) sql += " AND state = ?";
   if (f.roller_serial) sql += " AND roller_serial = ?";
   if (f.spec_model) sql += " AND spec_model = ?";
   if (f.lot) sql += " AND lot = ?";
   sql += " ORDER BY id DESC LIMIT ?";
-  Statement s(impl_->db, sql.c_str());
+  Statement s(*impl_->db, sql);
   if (f.state) s.bind(to_string(*f.state));
   if (f.roller_serial) s.bind(*f.roller_serial);
   if (f.spec_model) s.bind(*f.spec_model);
   if (f.lot) s.bind(*f.lot);
-  s.bind(f.limit > 0 ? f.limit : -1);
+  s.bind(f.limit > 0 ? std::int64_t{f.limit} : kNoLimit);
   std::vector<RunRow> rows;
   while (s.step()) rows.push_back(run_from(s));
   if (!s.ok()) return std::unexpected("list runs: " + s.error());
@@ -451,7 +449,7 @@ std::expected<std::vector<RunRow>, std::string> ResultsDb::runs_of_lot(
   std::lock_guard lock(impl_->mutex);
   const std::string sql =
       std::string("SELECT ") + kRunColumns + " FROM runs WHERE lot = ? ORDER BY id";
-  Statement s(impl_->db, sql.c_str());
+  Statement s(*impl_->db, sql);
   s.bind(lot);
   std::vector<RunRow> rows;
   while (s.step()) rows.push_back(run_from(s));
@@ -462,7 +460,7 @@ std::expected<std::vector<RunRow>, std::string> ResultsDb::runs_of_lot(
 std::expected<std::optional<RunRow>, std::string> ResultsDb::get_run(std::int64_t run_id) const {
   std::lock_guard lock(impl_->mutex);
   const std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?";
-  Statement s(impl_->db, sql.c_str());
+  Statement s(*impl_->db, sql);
   s.bind(run_id);
   if (s.step()) return std::optional<RunRow>(run_from(s));
   if (!s.ok()) return std::unexpected(run_label(run_id) + ": " + s.error());
@@ -471,7 +469,7 @@ std::expected<std::optional<RunRow>, std::string> ResultsDb::get_run(std::int64_
 
 std::expected<std::vector<CheckRow>, std::string> ResultsDb::checks_of(std::int64_t run_id) const {
   std::lock_guard lock(impl_->mutex);
-  Statement s(impl_->db,
+  Statement s(*impl_->db,
               "SELECT run_id, roll, check_id, verdict, value, unit, lower_limit, upper_limit, "
               "summary FROM checks WHERE run_id = ? ORDER BY roll, rowid");
   s.bind(run_id);
@@ -495,14 +493,29 @@ std::expected<std::vector<CheckRow>, std::string> ResultsDb::checks_of(std::int6
 
 std::expected<int, std::string> ResultsDb::mark_interrupted_runs() {
   std::lock_guard lock(impl_->mutex);
-  Statement s(impl_->db,
-              "UPDATE runs SET state = 'interrupted', finished_at = ?, "
-              "error = 'the process running it ended before the run finished' "
-              "WHERE state = 'running'");
-  s.bind(now_utc());
-  if (auto done = s.run(); !done)
-    return std::unexpected("marking interrupted runs: " + done.error());
-  return sqlite3_changes(impl_->db);
+  const auto failed = [](const std::string& why) {
+    return std::unexpected("marking interrupted runs: " + why);
+  };
+  WriteTransaction tx(*impl_->db);
+  if (!tx.error().empty()) return failed(tx.error());
+  std::vector<std::int64_t> orphans;
+  {
+    Statement running(*impl_->db, "SELECT id, runner FROM runs WHERE state = 'running'");
+    while (running.step())
+      if (process_is_gone(running.text(1))) orphans.push_back(running.integer(0));
+    if (!running.ok()) return failed(running.error());
+  }
+  const std::string now = now_utc();
+  for (const std::int64_t id : orphans) {
+    Statement s(*impl_->db,
+                "UPDATE runs SET state = 'interrupted', finished_at = ?, "
+                "error = 'the process running it ended before the run finished' "
+                "WHERE id = ? AND state = 'running'");
+    s.bind(now).bind(id);
+    if (auto done = s.run(); !done) return failed(done.error());
+  }
+  if (auto done = tx.commit(); !done) return failed(done.error());
+  return static_cast<int>(orphans.size());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -511,7 +524,7 @@ std::expected<int, std::string> ResultsDb::mark_interrupted_runs() {
 std::expected<std::optional<int>, std::string> ResultsDb::claim_phantom_lane(
     const std::string& rig_serial, const std::string& phantom_lot, int lanes, std::int64_t run_id) {
   std::lock_guard lock(impl_->mutex);
-  sqlite3* db = impl_->db;
+  sql::Connection& db = *impl_->db;
   const auto failed = [&](const std::string& why) {
     return std::unexpected("phantom lanes of " + rig_serial + " lot " + phantom_lot + ": " + why);
   };
@@ -543,7 +556,7 @@ std::expected<std::optional<int>, std::string> ResultsDb::claim_phantom_lane(
 
 std::expected<void, std::string> ResultsDb::release_phantom_lanes_of(std::int64_t run_id) {
   std::lock_guard lock(impl_->mutex);
-  Statement s(impl_->db, "DELETE FROM phantom_lanes WHERE run_id = ?");
+  Statement s(*impl_->db, "DELETE FROM phantom_lanes WHERE run_id = ?");
   s.bind(run_id);
   if (auto done = s.run(); !done)
     return std::unexpected(run_label(run_id) + ": releasing phantom lanes: " + done.error());
@@ -553,7 +566,7 @@ std::expected<void, std::string> ResultsDb::release_phantom_lanes_of(std::int64_
 std::expected<std::vector<PhantomLane>, std::string> ResultsDb::phantom_lanes(
     const std::string& rig_serial, const std::string& phantom_lot) const {
   std::lock_guard lock(impl_->mutex);
-  Statement s(impl_->db,
+  Statement s(*impl_->db,
               "SELECT rig_serial, phantom_lot, lane, run_id, used_at FROM phantom_lanes "
               "WHERE rig_serial = ? AND phantom_lot = ? ORDER BY lane");
   s.bind(rig_serial).bind(phantom_lot);
@@ -570,20 +583,21 @@ std::expected<std::vector<PhantomLane>, std::string> ResultsDb::phantom_lanes(
 std::expected<int, std::string> ResultsDb::reset_phantom_lanes(const std::string& rig_serial,
                                                                const std::string& phantom_lot) {
   std::lock_guard lock(impl_->mutex);
-  Statement s(impl_->db, "DELETE FROM phantom_lanes WHERE rig_serial = ? AND phantom_lot = ?");
+  Statement s(*impl_->db, "DELETE FROM phantom_lanes WHERE rig_serial = ? AND phantom_lot = ?");
   s.bind(rig_serial).bind(phantom_lot);
   if (auto done = s.run(); !done)
     return std::unexpected("resetting phantom lanes of " + rig_serial + " lot " + phantom_lot +
                            ": " + done.error());
-  return sqlite3_changes(impl_->db);
+  return static_cast<int>(s.rows_changed());
 }
 
 // ---------------------------------------------------------------------------------------
 // Audit log
 
 std::expected<AuditEntry, std::string> append_audit_in(
-    sqlite3* db, const std::string& actor, const std::string& role, const std::string& action,
-    const std::string& subject, const std::string& origin, const std::string& detail_json) {
+    sql::Connection& db, const std::string& actor, const std::string& role,
+    const std::string& action, const std::string& subject, const std::string& origin,
+    const std::string& detail_json) {
   const auto failed = [&](const std::string& why) {
     return std::unexpected("audit log: appending " + action + ": " + why);
   };
@@ -627,10 +641,10 @@ std::expected<AuditEntry, std::string> ResultsDb::append_audit(
     const std::string& actor, const std::string& role, const std::string& action,
     const std::string& subject, const std::string& origin, const std::string& detail_json) {
   std::lock_guard lock(impl_->mutex);
-  WriteTransaction tx(impl_->db);
+  WriteTransaction tx(*impl_->db);
   if (!tx.error().empty())
     return std::unexpected("audit log: appending " + action + ": " + tx.error());
-  auto entry = append_audit_in(impl_->db, actor, role, action, subject, origin, detail_json);
+  auto entry = append_audit_in(*impl_->db, actor, role, action, subject, origin, detail_json);
   if (!entry) return entry;
   if (auto done = tx.commit(); !done)
     return std::unexpected("audit log: appending " + action + ": " + done.error());
@@ -641,9 +655,9 @@ std::expected<std::vector<AuditEntry>, std::string> ResultsDb::audit_log(int lim
   std::lock_guard lock(impl_->mutex);
   // The newest `limit` entries, oldest first.
   const std::string sql = std::string("SELECT * FROM (SELECT ") + kAuditColumns +
-                          " FROM audit_log ORDER BY seq DESC LIMIT ?) ORDER BY seq";
-  Statement s(impl_->db, sql.c_str());
-  s.bind(limit > 0 ? limit : -1);
+                          " FROM audit_log ORDER BY seq DESC LIMIT ?) AS newest ORDER BY seq";
+  Statement s(*impl_->db, sql);
+  s.bind(limit > 0 ? std::int64_t{limit} : kNoLimit);
   std::vector<AuditEntry> entries;
   while (s.step()) entries.push_back(audit_from(s));
   if (!s.ok()) return std::unexpected("audit log: " + s.error());
@@ -654,17 +668,15 @@ AuditVerification ResultsDb::verify_audit() const {
   std::lock_guard lock(impl_->mutex);
   AuditVerification result;
   // One read transaction, so a concurrent append cannot make the head and the log disagree.
-  if (auto begun = exec(impl_->db, "BEGIN"); !begun) {
-    result.problem = "cannot read the audit log: " + begun.error();
+  // One snapshot, so a concurrent append cannot make the head and the log disagree.
+  ReadTransaction snapshot(*impl_->db);
+  if (!snapshot.error().empty()) {
+    result.problem = "cannot read the audit log: " + snapshot.error();
     return result;
   }
-  struct EndRead {
-    sqlite3* db;
-    ~EndRead() { (void)exec(db, "COMMIT"); }
-  } end_read{impl_->db};
 
   const std::string sql = std::string("SELECT ") + kAuditColumns + " FROM audit_log ORDER BY seq";
-  Statement s(impl_->db, sql.c_str());
+  Statement s(*impl_->db, sql);
   std::int64_t last_seq = 0;
   std::string last_hash;
   while (s.step()) {
@@ -694,7 +706,7 @@ AuditVerification ResultsDb::verify_audit() const {
     result.problem = "cannot read the audit log: " + s.error();
     return result;
   }
-  Statement head(impl_->db, "SELECT seq, hash FROM audit_head WHERE id = 1");
+  Statement head(*impl_->db, "SELECT seq, hash FROM audit_head WHERE id = 1");
   if (!head.step()) {
     result.problem = "the audit head is missing: " + (head.ok() ? "no row" : head.error());
     return result;

@@ -1,10 +1,12 @@
 // The results database: every run the bench made, its checks and measurements, the rollers,
 // specs (by content hash), rig identity, operator and software version, plus the
-// append-only, hash-chained audit log of every state change. SQLite by default (one file,
-// WAL mode), schema versioned with migrations applied at open.
+// append-only, hash-chained audit log of every state change. Two backends behind this one
+// interface (docs/storage.md): SQLite by default (one file, WAL mode), or PostgreSQL when
+// opened with a postgresql:// URL (many daemons on many machines share one database).
+// Schema versioned with migrations applied at open, the same for both.
 //
 // Thread-safety: one ResultsDb per process, internally serialised (a mutex around the
-// connection); readers in other processes (bench history) may open the same file.
+// connection); other processes (bench history, other daemons) may open the same store.
 #pragma once
 
 #include <cstdint>
@@ -100,9 +102,17 @@ struct PhantomLane {
   std::string used_at;  // ISO 8601 UTC
 };
 
+// True for a PostgreSQL connection URL (postgresql://... or postgres://...); anything else
+// names a SQLite file.
+bool is_postgresql_url(const std::string& location);
+// A store location fit for messages and logs: a URL's password replaced by ***.
+std::string redacted_location(const std::string& location);
+
 class ResultsDb {
  public:
-  static std::expected<std::unique_ptr<ResultsDb>, std::string> open(const std::string& path);
+  // A SQLite file path (created if missing) or a PostgreSQL URL (the database must exist;
+  // its tables are created or migrated here). Errors name the location (password hidden).
+  static std::expected<std::unique_ptr<ResultsDb>, std::string> open(const std::string& location);
   ~ResultsDb();
 
   int schema_version() const;
@@ -120,7 +130,10 @@ class ResultsDb {
   std::expected<std::vector<RunRow>, std::string> list_runs(const RunFilter&) const;
   std::expected<std::optional<RunRow>, std::string> get_run(std::int64_t run_id) const;
   std::expected<std::vector<CheckRow>, std::string> checks_of(std::int64_t run_id) const;
-  // At start-up: runs left `running` by a process that died become `interrupted`.
+  // At start-up, before this process starts runs: runs left `running` by a process that died
+  // become `interrupted`. A run remembers which process runs it (host, pid, start time); runs
+  // of a live process on this host, or of a process on another host (another daemon of a
+  // shared PostgreSQL store), are left alone.
   std::expected<int, std::string> mark_interrupted_runs();
 
   // Phantom lanes of (rig, lot). claim_phantom_lane marks the lowest lane of [0, lanes) not

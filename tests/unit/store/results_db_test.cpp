@@ -1,11 +1,17 @@
 #include "bench/store/results_db.hpp"
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <thread>
+#include <vector>
 
 namespace fs = std::filesystem;
 using namespace derma;
@@ -13,41 +19,152 @@ using namespace derma::store;
 
 namespace {
 
-// A fresh directory per test case, removed afterwards.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("results-db-test-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
-    fs::remove_all(path);
-    fs::create_directories(path);
+// Every test case that takes a store runs once per backend: SQLite always, PostgreSQL too
+// when DERMA_TEST_PG_URL names a database to use (scripts/pg-test-cluster starts one; CI
+// sets it). Each run gets a fresh, empty store.
+enum class Backend { Sqlite, Postgresql };
+
+const char* pg_url() {
+  const char* url = std::getenv("DERMA_TEST_PG_URL");
+  return url && *url ? url : nullptr;
+}
+
+std::vector<Backend> backends() {
+  if (pg_url()) return {Backend::Sqlite, Backend::Postgresql};
+  static bool noted = false;
+  if (!noted) {
+    noted = true;
+    std::fprintf(stderr,
+                 "note: DERMA_TEST_PG_URL is not set: the store tests run on SQLite only "
+                 "(scripts/pg-test-cluster starts a PostgreSQL to run them on both)\n");
   }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name = "results.db") const { return (path / name).string(); }
+  return {Backend::Sqlite};
+}
+
+const char* name_of(Backend b) {
+  return b == Backend::Sqlite ? "SQLite" : "PostgreSQL";
+}
+
+// A libpq connection for the tests' own SQL.
+struct PgConnection {
+  PGconn* conn = nullptr;
+  explicit PgConnection(const std::string& url) : conn(PQconnectdb(url.c_str())) {
+    INFO(PQerrorMessage(conn));
+    REQUIRE(PQstatus(conn) == CONNECTION_OK);
+    PQsetNoticeProcessor(
+        conn, [](void*, const char*) {}, nullptr);
+  }
+  ~PgConnection() { PQfinish(conn); }
+  // Returns the error message, or "" when the statements ran.
+  std::string exec(const std::string& sql) {
+    PGresult* r = PQexec(conn, sql.c_str());
+    const auto status = PQresultStatus(r);
+    std::string error;
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+      const char* m = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+      error = m ? m : PQerrorMessage(conn);
+    }
+    PQclear(r);
+    return error;
+  }
+  // The first row of a query, every column as text.
+  std::vector<std::string> row(const std::string& sql) {
+    PGresult* r = PQexec(conn, sql.c_str());
+    INFO(sql << ": " << PQresultErrorMessage(r));
+    REQUIRE(PQresultStatus(r) == PGRES_TUPLES_OK);
+    REQUIRE(PQntuples(r) >= 1);
+    std::vector<std::string> values;
+    for (int c = 0; c < PQnfields(r); ++c) values.emplace_back(PQgetvalue(r, 0, c));
+    PQclear(r);
+    return values;
+  }
 };
 
-std::unique_ptr<ResultsDb> open_db(const std::string& path) {
-  auto db = ResultsDb::open(path);
+// A fresh store: a SQLite file in a new directory, or a new schema in the PostgreSQL test
+// database (the URL selects it with search_path). Removed afterwards.
+struct TestStore {
+  Backend backend;
+  fs::path dir;
+  std::string schema;
+
+  explicit TestStore(Backend b) : backend(b) {
+    static int counter = 0;
+    const std::string unique = std::to_string(::getpid()) + "_" + std::to_string(++counter);
+    if (backend == Backend::Sqlite) {
+      dir = fs::temp_directory_path() / ("results-db-test-" + unique);
+      fs::remove_all(dir);
+      fs::create_directories(dir);
+    } else {
+      schema = "results_db_test_" + unique;
+      PgConnection admin(pg_url());
+      REQUIRE(admin.exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE; CREATE SCHEMA " + schema) ==
+              "");
+    }
+  }
+  ~TestStore() {
+    if (backend == Backend::Sqlite) {
+      fs::remove_all(dir);
+    } else {
+      PGconn* admin = PQconnectdb(pg_url());
+      PQsetNoticeProcessor(
+          admin, [](void*, const char*) {}, nullptr);
+      PQclear(PQexec(admin, ("DROP SCHEMA IF EXISTS " + schema + " CASCADE").c_str()));
+      PQfinish(admin);
+    }
+  }
+  TestStore(const TestStore&) = delete;
+  TestStore& operator=(const TestStore&) = delete;
+
+  // What ResultsDb::open is given: the file's path, or the URL of the schema.
+  std::string location(const std::string& name = "results.db") const {
+    if (backend == Backend::Sqlite) return (dir / name).string();
+    const std::string url = pg_url();
+    return url + (url.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
+           schema;
+  }
+  bool sqlite() const { return backend == Backend::Sqlite; }
+};
+
+std::unique_ptr<ResultsDb> open_db(const std::string& location) {
+  auto db = ResultsDb::open(location);
   INFO((db ? std::string() : db.error()));
   REQUIRE(db.has_value());
   return std::move(*db);
 }
 
-// Raw SQL on the file, as someone with the sqlite3 shell would do it.
+// Raw SQL on the store, as someone with the sqlite3 shell or psql would do it.
 struct RawSql {
   sqlite3* db = nullptr;
-  explicit RawSql(const std::string& path) {
-    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  std::unique_ptr<PgConnection> pg;
+  explicit RawSql(const TestStore& store) {
+    if (store.sqlite())
+      REQUIRE(sqlite3_open(store.location().c_str(), &db) == SQLITE_OK);
+    else
+      pg = std::make_unique<PgConnection>(store.location());
   }
   ~RawSql() { sqlite3_close(db); }
   // Returns the error message, or "" when the statement ran.
   std::string exec(const std::string& sql) {
+    if (pg) return pg->exec(sql);
     char* message = nullptr;
     const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message);
     std::string error = rc == SQLITE_OK ? "" : (message ? message : "error");
     sqlite3_free(message);
     return error;
+  }
+  // The first row of a query (no parameters), every column as text.
+  std::vector<std::string> row(const std::string& sql) {
+    if (pg) return pg->row(sql);
+    sqlite3_stmt* stmt = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
+    std::vector<std::string> values;
+    for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
+      const auto* text = sqlite3_column_text(stmt, c);
+      values.emplace_back(text ? reinterpret_cast<const char*>(text) : "");
+    }
+    sqlite3_finalize(stmt);
+    return values;
   }
 };
 
@@ -143,51 +260,53 @@ TEST_CASE("run states read back from their names") {
 }
 
 TEST_CASE("a new database is migrated to the current schema and re-opens unchanged") {
-  TempDir dir;
+  const Backend backend = GENERATE(from_range(backends()));
+  INFO("backend: " << name_of(backend));
+  TestStore store(backend);
   int version = 0;
   {
-    auto db = open_db(dir.file());
+    auto db = open_db(store.location());
     version = db->schema_version();
     CHECK(version >= 1);
     REQUIRE(db->create_run(a_run()).has_value());
   }
-  auto again = open_db(dir.file());
+  auto again = open_db(store.location());
   CHECK(again->schema_version() == version);
   auto runs = again->list_runs({});
   REQUIRE(runs.has_value());
   CHECK(runs->size() == 1);
-  RawSql raw(dir.file());
-  sqlite3_stmt* stmt = nullptr;
-  REQUIRE(sqlite3_prepare_v2(raw.db, "PRAGMA journal_mode", -1, &stmt, nullptr) == SQLITE_OK);
-  REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
-  CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0))) == "wal");
-  sqlite3_finalize(stmt);
+  if (store.sqlite()) CHECK(RawSql(store).row("PRAGMA journal_mode")[0] == "wal");
 }
 
 TEST_CASE("a database written by a newer bench is refused, saying so") {
-  TempDir dir;
-  { open_db(dir.file()); }
+  const Backend backend = GENERATE(from_range(backends()));
+  INFO("backend: " << name_of(backend));
+  TestStore store(backend);
+  { open_db(store.location()); }
   {
-    RawSql raw(dir.file());
-    REQUIRE(raw.exec("PRAGMA user_version = 999") == "");
+    RawSql raw(store);
+    REQUIRE(raw.exec(store.sqlite() ? "PRAGMA user_version = 999"
+                                    : "UPDATE schema_version SET version = 999") == "");
   }
-  auto db = ResultsDb::open(dir.file());
+  auto db = ResultsDb::open(store.location());
   REQUIRE_FALSE(db.has_value());
-  CHECK_THAT(db.error(),
-             Catch::Contains(dir.file()) && Catch::Contains("999") && Catch::Contains("newer"));
+  CHECK_THAT(db.error(), Catch::Contains(store.sqlite() ? store.location() : store.schema) &&
+                             Catch::Contains("999") && Catch::Contains("newer"));
 }
 
 TEST_CASE("a file that is not a database is refused, naming it") {
-  TempDir dir;
-  std::ofstream(dir.file("notes.db")) << "these are not the runs you are looking for\n";
-  auto db = ResultsDb::open(dir.file("notes.db"));
+  TestStore store(Backend::Sqlite);
+  std::ofstream(store.location("notes.db")) << "these are not the runs you are looking for\n";
+  auto db = ResultsDb::open(store.location("notes.db"));
   REQUIRE_FALSE(db.has_value());
   CHECK_THAT(db.error(), Catch::Contains("notes.db"));
 }
 
 TEST_CASE("runs are listed newest first and filtered by state, roller and spec") {
-  TempDir dir;
-  auto db = open_db(dir.file());
+  const Backend backend = GENERATE(from_range(backends()));
+  INFO("backend: " << name_of(backend));
+  TestStore store(backend);
+  auto db = open_db(store.location());
   const auto first = db->create_run(a_run("SN-1", "DR-192-0.50"));
   const auto second = db->create_run(a_run("SN-2", "DR-192-0.50"));
   const auto third = db->create_run(a_run("SN-1", "DR-540-0.50"));
@@ -229,8 +348,10 @@ TEST_CASE("runs are listed newest first and filtered by state, roller and spec")
 }
 
 TEST_CASE("a recorded report stores the verdict, checks, measurements and the spec's hash") {
-  TempDir dir;
-  auto db = open_db(dir.file());
+  const Backend backend = GENERATE(from_range(backends()));
+  INFO("backend: " << name_of(backend));
+  TestStore store(backend);
+  auto db = open_db(store.location());
   const std::int64_t id = running_run(*db);
   const std::string spec_text = "model: DR-192-0.50\n";
   REQUIRE(db->record_report(id, a_report(report::RunVerdict::Fail), spec_text));
@@ -260,27 +381,22 @@ TEST_CASE("a recorded report stores the verdict, checks, measurements and the sp
   CHECK_FALSE((*checks)[1].lower_limit.has_value());
   CHECK((*checks)[1].upper_limit == Approx(0));
 
-  RawSql raw(dir.file());
-  sqlite3_stmt* stmt = nullptr;
-  REQUIRE(sqlite3_prepare_v2(raw.db,
-                             "SELECT (SELECT text FROM specs WHERE sha256 = ?), "
-                             "(SELECT COUNT(*) FROM measurements WHERE run_id = ?), "
-                             "(SELECT COUNT(*) FROM rollers), (SELECT COUNT(*) FROM rigs)",
-                             -1, &stmt, nullptr) == SQLITE_OK);
-  const std::string sha = sha256_hex(spec_text);
-  sqlite3_bind_text(stmt, 1, sha.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64(stmt, 2, id);
-  REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
-  CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0))) == spec_text);
-  CHECK(sqlite3_column_int(stmt, 1) == 3);  // two figures and one needle's mean depth
-  CHECK(sqlite3_column_int(stmt, 2) == 1);
-  CHECK(sqlite3_column_int(stmt, 3) == 1);
-  sqlite3_finalize(stmt);
+  RawSql raw(store);
+  const auto row =
+      raw.row("SELECT (SELECT text FROM specs WHERE sha256 = '" + sha256_hex(spec_text) +
+              "'), (SELECT COUNT(*) FROM measurements WHERE run_id = " + std::to_string(id) +
+              "), (SELECT COUNT(*) FROM rollers), (SELECT COUNT(*) FROM rigs)");
+  CHECK(row[0] == spec_text);
+  CHECK(row[1] == "3");  // two figures and one needle's mean depth
+  CHECK(row[2] == "1");
+  CHECK(row[3] == "1");
 }
 
 TEST_CASE("each verdict gives its final state") {
-  TempDir dir;
-  auto db = open_db(dir.file());
+  const Backend backend = GENERATE(from_range(backends()));
+  INFO("backend: " << name_of(backend));
+  TestStore store(backend);
+  auto db = open_db(store.location());
   const std::pair<report::RunVerdict, RunState> cases[] = {
       {report::RunVerdict::Pass, RunState::Passed},
       {report::RunVerdict::Fail, RunState::Failed},
@@ -294,8 +410,10 @@ TEST_CASE("each verdict gives its final state") {
 }
 
 TEST_CASE("the state machine refuses impossible transitions") {
-  TempDir dir;
-  auto db = open_db(dir.file());
+  const Backend backend = GENERATE(from_range(backends()));
+  INFO("backend: " << name_of(backend));
+  TestStore store(backend);
+  auto db = open_db(store.location());
   const auto queued = db->create_run(a_run());
   REQUIRE(queued.has_value());
 
@@ -335,16 +453,18 @@ TEST_CASE("the state machine refuses impossible transitions") {
 }
 
 TEST_CASE("runs left running by a dead process are marked interrupted at the next start") {
-  TempDir dir;
+  const Backend backend = GENERATE(from_range(backends()));
+  INFO("backend: " << name_of(backend));
+  TestStore store(backend);
   std::int64_t left_running = 0, finished = 0, queued = 0;
   {
-    auto db = open_db(dir.file());
+    auto db = open_db(store.location());
     left_running = running_run(*db);
     finished = running_run(*db);
     REQUIRE(db->record_report(finished, a_report(report::RunVerdict::Pass), "s"));
     queued = *db->create_run(a_run());
   }
-  auto db = open_db(dir.file());
+  auto db = open_db(store.location());
   auto marked = db->mark_interrupted_runs();
   REQUIRE(marked.has_value());
   CHECK(*marked == 1);
@@ -356,8 +476,10 @@ TEST_CASE("runs left running by a dead process are marked interrupted at the nex
 }
 
 TEST_CASE("the audit log chains its entries and verifies intact") {
-  TempDir dir;
-  auto db = open_db(dir.file());
+  const Backend backend = GENERATE(from_range(backends()));
+  INFO("backend: " << name_of(backend));
+  TestStore store(backend);
+  auto db = open_db(store.location());
   CHECK_FALSE(db->verify_audit().problem.has_value());
   auto first = db->append_audit("alice", "operator", "run.submit", "run 1", "cli", R"({"a":1})");
   auto second = db->append_audit("ci-main", "ci", "run.cancel", "run 1", "10.0.0.7", "");
@@ -383,28 +505,35 @@ TEST_CASE("the audit log chains its entries and verifies intact") {
 }
 
 TEST_CASE("the audit log refuses UPDATE and DELETE through SQL") {
-  TempDir dir;
-  { append_entries(*open_db(dir.file()), 2); }
-  RawSql raw(dir.file());
+  const Backend backend = GENERATE(from_range(backends()));
+  INFO("backend: " << name_of(backend));
+  TestStore store(backend);
+  { append_entries(*open_db(store.location()), 2); }
+  RawSql raw(store);
   CHECK_THAT(raw.exec("UPDATE audit_log SET actor = 'mallory' WHERE seq = 1"),
              Catch::Contains("append-only"));
   CHECK_THAT(raw.exec("DELETE FROM audit_log WHERE seq = 2"), Catch::Contains("append-only"));
-  CHECK_FALSE(open_db(dir.file())->verify_audit().problem.has_value());
+  CHECK_FALSE(open_db(store.location())->verify_audit().problem.has_value());
 }
 
 TEST_CASE("tampering with the audit log behind the triggers is detected and located") {
-  TempDir dir;
-  { append_entries(*open_db(dir.file()), 5); }
-  RawSql raw(dir.file());
-  REQUIRE(raw.exec("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete") == "");
+  const Backend backend = GENERATE(from_range(backends()));
+  INFO("backend: " << name_of(backend));
+  TestStore store(backend);
+  { append_entries(*open_db(store.location()), 5); }
+  RawSql raw(store);
+  REQUIRE(raw.exec(store.sqlite()
+                       ? "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete"
+                       : "DROP TRIGGER audit_log_no_update ON audit_log; "
+                         "DROP TRIGGER audit_log_no_delete ON audit_log") == "");
 
   SECTION("a changed field") {
     REQUIRE(raw.exec("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3") == "");
-    CHECK_THAT(problem_of(dir.file()),
+    CHECK_THAT(problem_of(store.location()),
                Catch::StartsWith("entry 3") && Catch::Contains("hash mismatch"));
   }
   SECTION("a changed field with its hash recomputed breaks the link to the next entry") {
-    AuditEntry e = (*open_db(dir.file())->audit_log())[2];
+    AuditEntry e = (*open_db(store.location())->audit_log())[2];
     REQUIRE(e.seq == 3);
     e.actor = "mallory";
     // The documented serialisation (results_db.cpp, audit_hash).
@@ -415,41 +544,43 @@ TEST_CASE("tampering with the audit log behind the triggers is detected and loca
     const std::string forged = sha256_hex(text);
     REQUIRE(raw.exec("UPDATE audit_log SET actor = 'mallory', hash = '" + forged +
                      "' WHERE seq = 3") == "");
-    CHECK_THAT(problem_of(dir.file()),
+    CHECK_THAT(problem_of(store.location()),
                Catch::StartsWith("entry 4") && Catch::Contains("chain broken"));
   }
   SECTION("a deleted entry") {
     REQUIRE(raw.exec("DELETE FROM audit_log WHERE seq = 2") == "");
-    CHECK_THAT(problem_of(dir.file()), Catch::StartsWith("entry 2 is missing"));
+    CHECK_THAT(problem_of(store.location()), Catch::StartsWith("entry 2 is missing"));
   }
   SECTION("a deleted entry with the later ones renumbered") {
     REQUIRE(raw.exec("DELETE FROM audit_log WHERE seq = 2; "
                      "UPDATE audit_log SET seq = seq - 1 WHERE seq > 2") == "");
-    CHECK_THAT(problem_of(dir.file()),
+    CHECK_THAT(problem_of(store.location()),
                Catch::StartsWith("entry 2") && Catch::Contains("chain broken"));
   }
   SECTION("the last entry deleted") {
     REQUIRE(raw.exec("DELETE FROM audit_log WHERE seq = 5") == "");
-    CHECK_THAT(problem_of(dir.file()), Catch::StartsWith("entry 5 is missing"));
+    CHECK_THAT(problem_of(store.location()), Catch::StartsWith("entry 5 is missing"));
   }
   SECTION("two entries swapped") {
     REQUIRE(raw.exec("UPDATE audit_log SET seq = -2 WHERE seq = 2; "
                      "UPDATE audit_log SET seq = 2 WHERE seq = 4; "
                      "UPDATE audit_log SET seq = 4 WHERE seq = -2") == "");
-    CHECK_THAT(problem_of(dir.file()),
+    CHECK_THAT(problem_of(store.location()),
                Catch::StartsWith("entry 2") && Catch::Contains("chain broken"));
   }
   SECTION("an entry forged at the end") {
     REQUIRE(raw.exec("INSERT INTO audit_log SELECT 6, at, actor, role, action, subject, origin, "
                      "detail, hash, hash FROM audit_log WHERE seq = 5") == "");
-    CHECK_THAT(problem_of(dir.file()), Catch::StartsWith("entry 6"));
+    CHECK_THAT(problem_of(store.location()), Catch::StartsWith("entry 6"));
   }
 }
 
-TEST_CASE("two connections on one file both write (WAL)") {
-  TempDir dir;
-  auto daemon = open_db(dir.file());
-  auto cli = open_db(dir.file());
+TEST_CASE("two connections on one store both write") {
+  const Backend backend = GENERATE(from_range(backends()));
+  INFO("backend: " << name_of(backend));
+  TestStore store(backend);
+  auto daemon = open_db(store.location());
+  auto cli = open_db(store.location());
   const std::int64_t a = running_run(*daemon);
   const std::int64_t b = running_run(*cli);
   CHECK(a != b);
@@ -465,8 +596,10 @@ TEST_CASE("two connections on one file both write (WAL)") {
 }
 
 TEST_CASE("phantom lanes are claimed lowest first, one per run, until the tray is exhausted") {
-  TempDir dir;
-  auto db = open_db(dir.file());
+  const Backend backend = GENERATE(from_range(backends()));
+  INFO("backend: " << name_of(backend));
+  TestStore store(backend);
+  auto db = open_db(store.location());
   for (int expected = 0; expected < 3; ++expected) {
     auto lane = db->claim_phantom_lane("RIG-1", "LOT-A", 3, 100 + expected);
     REQUIRE(lane.has_value());
@@ -485,8 +618,10 @@ TEST_CASE("phantom lanes are claimed lowest first, one per run, until the tray i
 }
 
 TEST_CASE("phantom lanes are counted per rig and per phantom lot") {
-  TempDir dir;
-  auto db = open_db(dir.file());
+  const Backend backend = GENERATE(from_range(backends()));
+  INFO("backend: " << name_of(backend));
+  TestStore store(backend);
+  auto db = open_db(store.location());
   REQUIRE(db->claim_phantom_lane("RIG-1", "LOT-A", 2, 1).value() == 0);
   REQUIRE(db->claim_phantom_lane("RIG-1", "LOT-A", 2, 2).value() == 1);
   CHECK(db->claim_phantom_lane("RIG-1", "LOT-B", 2, 3).value() == 0);
@@ -495,14 +630,16 @@ TEST_CASE("phantom lanes are counted per rig and per phantom lot") {
 }
 
 TEST_CASE("a replaced phantom gives its lanes back, and the claims survive a re-open") {
-  TempDir dir;
+  const Backend backend = GENERATE(from_range(backends()));
+  INFO("backend: " << name_of(backend));
+  TestStore store(backend);
   {
-    auto db = open_db(dir.file());
+    auto db = open_db(store.location());
     REQUIRE(db->claim_phantom_lane("RIG-1", "LOT-A", 2, 1).value() == 0);
     REQUIRE(db->claim_phantom_lane("RIG-1", "LOT-A", 2, 2).value() == 1);
     REQUIRE(db->claim_phantom_lane("RIG-1", "LOT-B", 2, 3).value() == 0);
   }
-  auto db = open_db(dir.file());
+  auto db = open_db(store.location());
   CHECK_FALSE(db->claim_phantom_lane("RIG-1", "LOT-A", 2, 4).value().has_value());
   auto reset = db->reset_phantom_lanes("RIG-1", "LOT-A");
   REQUIRE(reset.has_value());
@@ -513,8 +650,10 @@ TEST_CASE("a replaced phantom gives its lanes back, and the claims survive a re-
 }
 
 TEST_CASE("a run's lane is given back when the run released it, and only that one") {
-  TempDir dir;
-  auto db = open_db(dir.file());
+  const Backend backend = GENERATE(from_range(backends()));
+  INFO("backend: " << name_of(backend));
+  TestStore store(backend);
+  auto db = open_db(store.location());
   REQUIRE(db->claim_phantom_lane("RIG-1", "LOT-A", 4, 1).value() == 0);
   REQUIRE(db->claim_phantom_lane("RIG-1", "LOT-A", 4, 2).value() == 1);
   REQUIRE(db->release_phantom_lanes_of(1).has_value());
@@ -522,4 +661,171 @@ TEST_CASE("a run's lane is given back when the run released it, and only that on
   REQUIRE(used.size() == 1);
   CHECK(used[0].run_id == 2);
   CHECK(db->claim_phantom_lane("RIG-1", "LOT-A", 4, 3).value() == 0);
+}
+
+TEST_CASE("a PostgreSQL server that cannot be reached is refused, naming it without its password") {
+  // Port 1 on loopback: nothing listens there.
+  auto db = ResultsDb::open("postgresql://bench:s3cret@127.0.0.1:1/results?connect_timeout=5");
+  REQUIRE_FALSE(db.has_value());
+  CHECK_THAT(db.error(), Catch::Contains("postgresql://bench:***@127.0.0.1:1/results") &&
+                             !Catch::Contains("s3cret"));
+  CHECK(is_postgresql_url("postgres://host/db"));
+  CHECK_FALSE(is_postgresql_url("/var/lib/dermabench/postgresql.db"));
+  CHECK(redacted_location("postgresql:///db?user=a&password=pw&sslmode=disable") ==
+        "postgresql:///db?user=a&password=***&sslmode=disable");
+}
+
+TEST_CASE("processes opening a new store at once migrate it once and agree on its version") {
+  const Backend backend = GENERATE(from_range(backends()));
+  INFO("backend: " << name_of(backend));
+  TestStore store(backend);
+  constexpr int kDaemons = 4;
+  std::vector<std::string> outcomes(kDaemons);
+  {
+    std::vector<std::jthread> daemons;
+    for (int i = 0; i < kDaemons; ++i)
+      daemons.emplace_back([&, i] {
+        auto db = ResultsDb::open(store.location());
+        outcomes[static_cast<std::size_t>(i)] =
+            db ? "version " + std::to_string((*db)->schema_version()) : db.error();
+      });
+  }
+  const std::string expected =
+      "version " + std::to_string(open_db(store.location())->schema_version());
+  for (const std::string& outcome : outcomes) CHECK(outcome == expected);
+}
+
+TEST_CASE("connections appending at once keep one unbroken audit chain") {
+  const Backend backend = GENERATE(from_range(backends()));
+  INFO("backend: " << name_of(backend));
+  TestStore store(backend);
+  { open_db(store.location()); }  // migrated before the writers start
+  constexpr int kWriters = 3, kEntries = 20;
+  std::vector<std::string> errors(kWriters);
+  {
+    std::vector<std::jthread> writers;
+    for (int w = 0; w < kWriters; ++w)
+      writers.emplace_back([&, w] {
+        auto db = ResultsDb::open(store.location());
+        if (!db) {
+          errors[static_cast<std::size_t>(w)] = db.error();
+          return;
+        }
+        for (int i = 0; i < kEntries; ++i) {
+          // A run's life in one connection while the others append: each change and its
+          // audit entry commit together.
+          auto id = (*db)->create_run(a_run("SN-" + std::to_string(w)));
+          auto entry = (*db)->append_audit("writer-" + std::to_string(w), "system", "run.submit",
+                                           id ? "run " + std::to_string(*id) : "?", "test", "");
+          if (!id || !entry) {
+            errors[static_cast<std::size_t>(w)] = !id ? id.error() : entry.error();
+            return;
+          }
+        }
+      });
+  }
+  for (const std::string& error : errors) CHECK(error == "");
+  auto db = open_db(store.location());
+  const AuditVerification v = db->verify_audit();
+  CHECK(v.entries == kWriters * kEntries);
+  CHECK_FALSE(v.problem.has_value());
+  RunFilter all;
+  all.limit = 0;
+  CHECK(db->list_runs(all)->size() == static_cast<std::size_t>(kWriters * kEntries));
+}
+
+TEST_CASE("certificates and signer keys cannot be changed or deleted through SQL") {
+  const Backend backend = GENERATE(from_range(backends()));
+  INFO("backend: " << name_of(backend));
+  TestStore store(backend);
+  {
+    auto db = open_db(store.location());
+    NewLot lot;
+    lot.lot = "LOT-1";
+    lot.model = "DR-192-0.50";
+    lot.spec_text = "model: DR-192-0.50\n";
+    lot.lot_size = 600;
+    lot.aql = 1.0;
+    lot.level = "II";
+    lot.severity = "normal";
+    lot.code_letter = "J";
+    lot.sample_size = 80;
+    lot.accept_number = 2;
+    lot.reject_number = 3;
+    REQUIRE(db->create_lot(lot, "erin", "cli"));
+    REQUIRE(db->enroll_signer("erin", "ab12", "cli"));
+    CertificateRow cert;
+    cert.id = "CERT-1";
+    cert.lot = "LOT-1";
+    cert.decision = "accepted";
+    cert.record = "{}";
+    cert.record_sha256 = sha256_hex("{}");
+    cert.signature = "cd34";
+    cert.public_key = "ab12";
+    cert.signer = "erin";
+    cert.signed_at = "2026-01-01T00:00:00Z";
+    auto recorded = db->record_certificate(cert, "cli", "{}");
+    REQUIRE(recorded.has_value());
+    CHECK(recorded->audit_seq == 3);
+    CHECK((*db->get_lot("LOT-1"))->state == "accepted");
+    CHECK_FALSE(db->record_certificate(cert, "cli", "{}").has_value());  // the lot is closed
+  }
+  RawSql raw(store);
+  CHECK_THAT(raw.exec("UPDATE certificates SET decision = 'rejected'"),
+             Catch::Contains("append-only"));
+  CHECK_THAT(raw.exec("DELETE FROM certificates"), Catch::Contains("append-only"));
+  CHECK_THAT(raw.exec("UPDATE signers SET public_key = 'ff'"),
+             Catch::Contains("cannot be changed"));
+  auto db = open_db(store.location());
+  CHECK((*db->get_certificate("CERT-1"))->decision == "accepted");
+  CHECK_FALSE(db->verify_audit().problem.has_value());
+}
+
+namespace {
+
+// The identity bench records for a process (process_identity.hpp): HOST/PID/START.
+std::string identity_of(pid_t pid, const std::string& start_time = "") {
+  char host[256] = {};
+  REQUIRE(::gethostname(host, sizeof host - 1) == 0);
+  std::string start = start_time;
+  if (start.empty()) {
+    std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat;
+    REQUIRE(std::getline(file, stat));
+    std::istringstream rest(stat.substr(stat.rfind(')') + 1));
+    for (int i = 3; i <= 22; ++i) rest >> start;
+  }
+  return std::string(host) + "/" + std::to_string(pid) + "/" + start;
+}
+
+}  // namespace
+
+TEST_CASE("only runs whose process is gone from this host are marked interrupted") {
+  const Backend backend = GENERATE(from_range(backends()));
+  INFO("backend: " << name_of(backend));
+  TestStore store(backend);
+  auto db = open_db(store.location());
+  const std::int64_t alive = running_run(*db);
+  const std::int64_t reused_pid = running_run(*db);
+  const std::int64_t other_host = running_run(*db);
+  const std::int64_t before_v4 = running_run(*db);
+  {
+    RawSql raw(store);
+    // pid 1 lives as long as this host; a record of pid 1 with another start time is a
+    // process that ended and whose pid was given again.
+    REQUIRE(raw.exec("UPDATE runs SET runner = '" + identity_of(1) +
+                     "' WHERE id = " + std::to_string(alive)) == "");
+    REQUIRE(raw.exec("UPDATE runs SET runner = '" + identity_of(1, "999999999999") +
+                     "' WHERE id = " + std::to_string(reused_pid)) == "");
+    REQUIRE(raw.exec("UPDATE runs SET runner = 'rig-host-7.example/1234/5678' WHERE id = " +
+                     std::to_string(other_host)) == "");
+    REQUIRE(raw.exec("UPDATE runs SET runner = '' WHERE id = " + std::to_string(before_v4)) == "");
+  }
+  auto marked = db->mark_interrupted_runs();
+  REQUIRE(marked.has_value());
+  CHECK(*marked == 2);
+  CHECK((*db->get_run(alive))->state == RunState::Running);
+  CHECK((*db->get_run(reused_pid))->state == RunState::Interrupted);
+  CHECK((*db->get_run(other_host))->state == RunState::Running);
+  CHECK((*db->get_run(before_v4))->state == RunState::Interrupted);
 }
