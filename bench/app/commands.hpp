@@ -160,6 +160,7 @@ struct LotCommand {
   std::string key_file;  // default ~/.config/dermabench/keys/SIGNER.ed25519
   std::string out_dir = ".";
   std::string certificate_file;
+  std::string trusted_keys;  // verify: "SIGNER KEY" lines kept outside the database
   bool json = false;
 };
 constexpr int kExitRefused = 5;

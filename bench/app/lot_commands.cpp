@@ -71,6 +71,8 @@ int lot_create_command(const LotCommand& cmd) {
   if (!spec)
     return fail("create", spec.error().to_string() +
                               (cmd.spec_file.empty() ? " (give the spec with --spec FILE)" : ""));
+  if (spec->model != cmd.model)
+    return fail("create", spec_file + " is the spec of " + spec->model + ", not of " + cmd.model);
   auto db = store::ResultsDb::open(resolve_db_path(cmd.db_path));
   if (!db) return fail("create", db.error());
 
@@ -172,7 +174,7 @@ int lot_certify_command(const LotCommand& cmd) {
 int lot_verify_command(const LotCommand& cmd) {
   auto db = open_existing("lot verify", resolve_db_path(cmd.db_path));
   if (!db) return report::kExitBadInput;
-  auto v = lot::verify(*db, cmd.certificate_file);
+  auto v = lot::verify(*db, cmd.certificate_file, cmd.trusted_keys);
   if (!v) return fail("verify", v.error());
   if (cmd.json) {
     std::cout << json{{"certificate_id", v->certificate_id},

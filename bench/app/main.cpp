@@ -234,6 +234,8 @@ int main(int argc, char** argv) {
   CLI::App* lot_verify_cmd = lot_cmd->add_subcommand(
       "verify", "check a certificate and the records behind it: exit 0 intact, 1 tampered");
   lot_verify_cmd->add_option("certificate", lot.certificate_file, "CERT-LOT.json")->required();
+  lot_verify_cmd->add_option("--trusted-keys", lot.trusted_keys,
+                             "file of 'SIGNER PUBLIC-KEY' lines kept outside the database");
   for (CLI::App* c : {lot_create_cmd, lot_status_cmd, lot_certify_cmd, lot_verify_cmd})
     c->add_option("--db,--store", lot.db_path, kStoreHelp);
   for (CLI::App* c : {lot_create_cmd, lot_status_cmd, lot_verify_cmd})

@@ -42,6 +42,8 @@ int run_suite_command(const RunCommand& cmd) {
 
   if (!cmd.lot.empty() && cmd.db_path.empty())
     return usage_error("--lot needs --db: a lot's runs are recorded in the results database");
+  if (!cmd.lot.empty() && !sim && cmd.roller_serial.empty())
+    return usage_error("--lot needs --serial SN with a device rig: a lot counts rollers by serial");
 
   auto loaded = suite::load_suite(cmd.suite_file);
   if (loaded && !cmd.spec_override.empty())

@@ -1,5 +1,7 @@
 #include "bench/lot/certification.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -166,6 +168,23 @@ json record_of(const report::Certificate& c) {
           {"host", c.host_name}};
 }
 
+// Every run of the lot that does not count, and why: an auditor sees retests, runs that
+// ended without a verdict and rollers beyond the sample, not only what counted.
+json excluded_runs(const LotEvidence& ev) {
+  json list = json::array();
+  const auto add = [&](const std::vector<store::RunRow>& runs, const char* why) {
+    for (const auto& r : runs)
+      list.push_back({{"run_id", r.id},
+                      {"roller", r.roller_serial},
+                      {"state", store::to_string(r.state)},
+                      {"why", why}});
+  };
+  add(ev.inconclusive, "ended without a verdict");
+  add(ev.retests, "retest of a roller already counted");
+  add(ev.beyond_sample, "beyond the sample size");
+  return list;
+}
+
 CertifyError failure(std::string why) {
   return CertifyError{false, {std::move(why)}};
 }
@@ -195,14 +214,17 @@ std::expected<Certified, CertifyError> certify(store::ResultsDb& db, const Certi
   if (!evidence) return std::unexpected(failure(evidence.error()));
   const LotEvidence& ev = *evidence;
 
-  const std::string current_spec = read_file(ev.lot.spec_file);
-  if (auto why = refusals(ev, today_utc(), current_spec); !why.empty())
+  if (auto why = refusals(ev, today_utc(), read_text_file(ev.lot.spec_file)); !why.empty())
     return std::unexpected(CertifyError{true, std::move(why)});
 
-  auto key = load_or_create_key(req.key_file);
-  if (!key) return std::unexpected(failure(key.error()));
   auto enrolled = db.signer_key(req.signer);
   if (!enrolled) return std::unexpected(failure(enrolled.error()));
+  // An enrolled signer must bring their key: never mint a stray new one for them.
+  if (*enrolled && !std::filesystem::exists(req.key_file))
+    return std::unexpected(failure("signer " + req.signer + " is enrolled, but their key " +
+                                   req.key_file + " does not exist: give it with --key"));
+  auto key = load_or_create_key(req.key_file);
+  if (!key) return std::unexpected(failure(key.error()));
   if (!*enrolled) {
     if (auto done = db.enroll_signer(req.signer, key->public_key_hex, req.origin); !done)
       return std::unexpected(failure(done.error()));
@@ -214,7 +236,9 @@ std::expected<Certified, CertifyError> certify(store::ResultsDb& db, const Certi
   Certified out;
   report::Certificate& cert = out.certificate;
   cert = certificate_of(ev, decide(ev), req);
-  const std::string record = dump(record_of(cert));
+  json record_json = record_of(cert);
+  record_json["excluded_runs"] = excluded_runs(ev);
+  const std::string record = dump(record_json);
   cert.record_sha256 = store::sha256_hex(record);
   cert.signature_hex = sign_hex(*key, record);
   cert.public_key_hex = key->public_key_hex;
@@ -245,10 +269,20 @@ std::expected<Certified, CertifyError> certify(store::ResultsDb& db, const Certi
                          {"public_key", cert.public_key_hex},
                          {"files", files},
                          {"files_signature", sign_hex(*key, files)}};
-  for (const auto& [path, text] : {std::pair{out.html_path, html}, std::pair{out.pdf_path, *pdf},
-                                   std::pair{out.json_path, envelope.dump(2) + "\n"}})
-    if (auto done = report::write_file_atomically(path, text, /*durable=*/true); !done)
+  // Written under temporary names first and renamed only once the database holds the
+  // certificate: a certification that loses a race (or fails) leaves no files behind and
+  // cannot overwrite the copies of the one that won.
+  const std::string temp = ".certifying-" + std::to_string(::getpid());
+  const std::vector<std::pair<std::string, std::string>> files_out = {
+      {out.html_path, html}, {out.pdf_path, *pdf}, {out.json_path, envelope.dump(2) + "\n"}};
+  const auto remove_temps = [&] {
+    for (const auto& [path, text] : files_out) std::filesystem::remove(path + temp, ec);
+  };
+  for (const auto& [path, text] : files_out)
+    if (auto done = report::write_file_atomically(path + temp, text, /*durable=*/true); !done) {
+      remove_temps();
       return std::unexpected(failure(done.error()));
+    }
 
   store::CertificateRow row;
   row.id = cert.certificate_id;
@@ -268,8 +302,16 @@ std::expected<Certified, CertifyError> certify(store::ResultsDb& db, const Certi
                                    {"signature", cert.signature_hex},
                                    {"meaning", cert.signature_meaning},
                                    {"files_sha256", store::sha256_hex(files)}});
-  if (auto stored = db.record_certificate(row, req.origin, detail); !stored)
+  if (auto stored = db.record_certificate(row, req.origin, detail); !stored) {
+    remove_temps();
     return std::unexpected(failure(stored.error()));
+  }
+  for (const auto& [path, text] : files_out) {
+    std::filesystem::rename(path + temp, path, ec);
+    if (ec)
+      return std::unexpected(failure("the certificate is recorded, but " + path + temp +
+                                     " could not be renamed to " + path + ": " + ec.message()));
+  }
   return out;
 }
 
@@ -323,12 +365,14 @@ void verify_rows(Checker& check, const store::ResultsDb& db, const json& record)
   }
   const json plan = record.value("plan", json::object());
   const store::LotRow& l = **lot;
-  const bool plan_same = plan.value("sample_size", -1) == l.sample_size &&
-                         plan.value("accept_number", -1) == l.accept_number &&
-                         plan.value("reject_number", -1) == l.reject_number &&
-                         plan.value("lot_size", -1) == l.lot_size &&
-                         text_field(plan, "severity") == l.severity &&
-                         text_field(plan, "level") == l.level && plan.value("aql", -1.0) == l.aql;
+  const bool plan_same =
+      text_field(record, "model") == l.model && text_field(plan, "code_letter") == l.code_letter &&
+      record.value("nonconforming", -1) == l.nonconforming.value_or(-2) &&
+      plan.value("sample_size", -1) == l.sample_size &&
+      plan.value("accept_number", -1) == l.accept_number &&
+      plan.value("reject_number", -1) == l.reject_number &&
+      plan.value("lot_size", -1) == l.lot_size && text_field(plan, "severity") == l.severity &&
+      text_field(plan, "level") == l.level && plan.value("aql", -1.0) == l.aql;
   check.expect(
       plan_same, "the lot's sampling plan in the database is the signed one",
       "lot " + lot_name + ": its sampling plan in the database differs from the signed one");
@@ -391,10 +435,42 @@ void verify_audit(Checker& check, const store::ResultsDb& db, std::int64_t audit
       "audit entry " + std::to_string(audit_seq) + " does not record this certificate's digest");
 }
 
-}  // namespace
+// The key the audit chain recorded when `signer` was enrolled: a signers row replaced
+// behind the database's back (not through enroll_signer) does not match it.
+std::string enrolled_key_in_audit(const store::ResultsDb& db, const std::string& signer) {
+  auto log = db.audit_log(-1);
+  if (!log) return {};
+  for (const auto& e : *log)
+    if (e.action == "signer.enroll" && e.subject == "signer " + signer) {
+      const json detail = json::parse(e.detail, nullptr, false);
+      return detail.is_discarded() ? std::string() : text_field(detail, "public_key");
+    }
+  return {};
+}
 
-std::expected<Verification, std::string> verify(const store::ResultsDb& db,
-                                                const std::string& cert_json) {
+// "SIGNER PUBLIC-KEY-HEX" lines ('#' starts a comment): keys kept outside the database.
+std::expected<std::map<std::string, std::string>, std::string> read_trusted_keys(
+    const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::unexpected(path + ": cannot read the trusted keys");
+  std::map<std::string, std::string> keys;
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    line = line.substr(0, line.find('#'));
+    std::istringstream fields(line);
+    std::string signer, key, extra;
+    if (!(fields >> signer)) continue;
+    if (!(fields >> key) || (fields >> extra) || key.size() != 64)
+      return std::unexpected(path + ":" + std::to_string(n) +
+                             ": expected 'SIGNER PUBLIC-KEY' (64 hex digits)");
+    keys[signer] = key;
+  }
+  return keys;
+}
+
+std::expected<Verification, std::string> verify_envelope(const store::ResultsDb& db,
+                                                         const std::string& cert_json,
+                                                         const std::string& trusted_keys) {
   const std::string text = read_file(cert_json);
   if (text.empty()) return std::unexpected(cert_json + ": cannot read");
   const json envelope = json::parse(text, nullptr, false);
@@ -438,6 +514,18 @@ std::expected<Verification, std::string> verify(const store::ResultsDb& db,
   check.expect(enrolled && *enrolled && **enrolled == public_key,
                "the public key is the one enrolled for signer " + signer,
                "signer " + signer + ": the certificate's public key is not the enrolled one");
+  check.expect(enrolled_key_in_audit(db, signer) == public_key,
+               "the audit chain's signer.enroll entry names the same key",
+               "signer " + signer + ": the audit chain enrolled another key (or none)");
+  if (!trusted_keys.empty()) {
+    auto keys = read_trusted_keys(trusted_keys);
+    if (!keys) return std::unexpected(keys.error());
+    const auto it = keys->find(signer);
+    check.expect(
+        it != keys->end() && it->second == public_key,
+        "the key is the one " + trusted_keys + " trusts for " + signer,
+        "signer " + signer + ": not signed with the key " + trusted_keys + " trusts for them");
+  }
 
   auto stored = db.get_certificate(v.certificate_id);
   if (!stored || !*stored) {
@@ -452,6 +540,20 @@ std::expected<Verification, std::string> verify(const store::ResultsDb& db,
   }
   verify_rows(check, db, record);
   return v;
+}
+
+}  // namespace
+
+std::expected<Verification, std::string> verify(const store::ResultsDb& db,
+                                                const std::string& cert_json,
+                                                const std::string& trusted_keys) {
+  // A tampered certificate may be valid JSON of the wrong shape: that is a finding to
+  // report (exit 1), not a crash.
+  try {
+    return verify_envelope(db, cert_json, trusted_keys);
+  } catch (const json::exception& e) {
+    return std::unexpected(cert_json + ": not a well-formed certificate (" + e.what() + ")");
+  }
 }
 
 }  // namespace derma::lot

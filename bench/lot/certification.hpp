@@ -53,8 +53,12 @@ struct Verification {
 };
 
 // `cert_json` is the path of CERT-LOT.json; the HTML and PDF copies are looked for beside it.
+// `trusted_keys` (optional) is a file of "SIGNER PUBLIC-KEY-HEX" lines kept outside the
+// database: with it, a signer row and audit chain rewritten by someone with write access to
+// the database cannot vouch for a key of their own.
 std::expected<Verification, std::string> verify(const store::ResultsDb&,
-                                                const std::string& cert_json);
+                                                const std::string& cert_json,
+                                                const std::string& trusted_keys = "");
 
 // Lot and signer names: letters, digits, '.', '_' and '-', 1 to 64 characters (they name files).
 bool valid_name(const std::string&);

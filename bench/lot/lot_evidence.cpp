@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 #include "bench/analysis/statistics.hpp"
 
@@ -58,6 +60,15 @@ std::string fmt(const char* format, double v) {
 
 }  // namespace
 
+std::optional<std::string> read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return std::nullopt;
+  return text.str();
+}
+
 std::string run_record_digest(const store::RunRow& run, const std::vector<store::CheckRow>& checks,
                               const std::vector<store::MeasurementRow>& measurements) {
   // What the verdict rests on; not the bookkeeping (out_dir, requester) that may move.
@@ -107,7 +118,24 @@ std::string run_record_digest(const store::RunRow& run, const std::vector<store:
 
 namespace {
 
-// One-way ANOVA intra-class correlation of values grouped by roller, in [0, 1].
+// The p-quantile of the F distribution with (d1, d2) degrees of freedom, by bisection on its
+// distribution function I_{d1 x / (d1 x + d2)}(d1 / 2, d2 / 2).
+double f_quantile(double p, double d1, double d2) {
+  const auto cdf = [&](double x) {
+    return analysis::incomplete_beta(d1 / 2, d2 / 2, d1 * x / (d1 * x + d2));
+  };
+  double lo = 0, hi = 1;
+  while (cdf(hi) < p && hi < 1e12) hi *= 2;
+  for (int i = 0; i < 200 && hi - lo > 1e-12 * hi; ++i) {
+    const double mid = (lo + hi) / 2;
+    (cdf(mid) < p ? lo : hi) = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+// One-way ANOVA intra-class correlation of values grouped by roller, at its one-sided 95 %
+// upper confidence limit (Searle: F_U = F * F_0.95(N - k, k - 1), ICC_U = (F_U - 1) /
+// (F_U + n0 - 1)), in [0, 1].
 double intra_class_correlation(const std::vector<std::vector<double>>& groups) {
   double n_total = 0, sum = 0, sum_sq_sizes = 0;
   for (const auto& g : groups) {
@@ -127,9 +155,9 @@ double intra_class_correlation(const std::vector<std::vector<double>>& groups) {
   const double ms_between = ss_between / (k - 1);
   const double ms_within = ss_within / (n_total - k);
   const double n0 = (n_total - sum_sq_sizes / n_total) / (k - 1);  // unbalanced groups
-  const double var_between = std::max(0.0, (ms_between - ms_within) / n0);
-  const double total = var_between + ms_within;
-  return total > 0 ? var_between / total : 0;
+  if (ms_within <= 0) return ms_between > 0 ? 1.0 : 0.0;
+  const double f_upper = ms_between / ms_within * f_quantile(0.95, n_total - k, k - 1);
+  return std::clamp((f_upper - 1) / (f_upper + n0 - 1), 0.0, 1.0);
 }
 
 }  // namespace
@@ -206,6 +234,10 @@ std::expected<LotEvidence, std::string> gather_evidence(const store::ResultsDb& 
       r.measurements = std::move(*measurements);
       r.conforming = run.state == store::RunState::Passed;
       r.failed_checks = failed_check_ids(r.checks);
+      for (const std::string& id : analysis::all_check_ids())
+        if (std::none_of(r.checks.begin(), r.checks.end(),
+                         [&](const store::CheckRow& c) { return c.id == id; }))
+          r.missing_checks.push_back(id);
       const auto means = needle_means(r.measurements);
       if (!means.empty()) r.mean_depth_um = analysis::summarise(means).mean;
       r.record_sha256 = run_record_digest(r.run, r.checks, r.measurements);
@@ -219,7 +251,7 @@ std::expected<LotEvidence, std::string> gather_evidence(const store::ResultsDb& 
 }
 
 std::vector<std::string> refusals(const LotEvidence& ev, const std::string& today,
-                                  const std::string& current_spec_text) {
+                                  const std::optional<std::string>& current_spec_text) {
   std::vector<std::string> why;
   const store::LotRow& lot = ev.lot;
   if (lot.state != "open") why.push_back("lot " + lot.lot + " is " + lot.state + " already");
@@ -230,13 +262,35 @@ std::vector<std::string> refusals(const LotEvidence& ev, const std::string& toda
   if (n < lot.sample_size && ev.nonconforming < lot.reject_number)
     why.push_back("the sample is incomplete: " + std::to_string(n) + " of " +
                   std::to_string(lot.sample_size) + " rollers have a conclusive run");
-  if (!current_spec_text.empty() && store::sha256_hex(current_spec_text) != lot.spec_sha256)
+  if (!current_spec_text)
+    why.push_back("the lot's spec file " + lot.spec_file +
+                  " cannot be read: whether the spec changed during the lot is unknown");
+  else if (store::sha256_hex(*current_spec_text) != lot.spec_sha256)
     why.push_back("the spec changed during the lot: " + lot.spec_file + " no longer has SHA-256 " +
                   lot.spec_sha256 + " that the lot was created under");
+  // A roller whose runs all failed to conclude (the rig or link failed, or someone stopped
+  // them) is not silently replaced by another: it must be re-run to a verdict first.
+  std::set<std::string> concluded;
+  for (const CountedRoller& r : ev.counted) concluded.insert(r.run.roller_serial);
+  for (const auto& run : ev.retests) concluded.insert(run.roller_serial);
+  for (const auto& run : ev.beyond_sample) concluded.insert(run.roller_serial);
+  std::set<std::string> unresolved;
+  for (const auto& run : ev.inconclusive)
+    if (!concluded.contains(run.roller_serial) && unresolved.insert(run.roller_serial).second)
+      why.push_back("roller " + run.roller_serial + " has no conclusive run (" + describe(run) +
+                    " ended " + store::to_string(run.state) + "): re-run it to a verdict");
 
   std::map<std::string, std::string> latest_due;  // rig serial -> calibration due, latest run
   for (const CountedRoller& r : ev.counted) {
     const store::RunRow& run = r.run;
+    if (run.roller_serial.empty())
+      why.push_back(describe(run) + " names no roller serial: it cannot count for a roller");
+    if (r.conforming && !r.missing_checks.empty()) {
+      std::string ids;
+      for (const auto& id : r.missing_checks) ids += (ids.empty() ? "" : ", ") + id;
+      why.push_back(describe(run) + " passed suite '" + run.suite_name + "' without the checks " +
+                    ids + ": a lot needs the full validation of every sampled roller");
+    }
     if (run.spec_sha256 != lot.spec_sha256)
       why.push_back("the spec changed during the lot: " + describe(run) + " ran under spec " +
                     run.spec_sha256 + ", the lot was created under " + lot.spec_sha256);

@@ -30,6 +30,9 @@ struct CountedRoller {
   std::vector<store::MeasurementRow> measurements;
   bool conforming = false;  // its run passed
   std::string failed_checks;
+  // Checks of the full validation (analysis::all_check_ids) this run did not judge: a pass
+  // without them is no evidence (the quick suite, for one, skips missing_channels).
+  std::vector<std::string> missing_checks;
   std::optional<double> mean_depth_um;  // mean of its per-needle mean depths
   std::string record_sha256;            // run_record_digest of the rows above
 };
@@ -62,16 +65,20 @@ std::string run_record_digest(const store::RunRow&, const std::vector<store::Che
 // Needles of one roller share its drum, run and phantom lane, so they are not independent:
 // the 95 % lower bound uses the effective sample size of clustered data (Kish's design
 // effect), n_eff = N / (1 + (m - 1) ICC), with m the needles per roller and ICC the share of
-// depth variance between rollers (one-way ANOVA estimate, 0 when rollers agree). Rollers
-// that differ make the bound rest on about one value per roller; rollers that agree on about
-// every needle. One roller alone gives no bound: the spread between rollers is unknown.
+// depth variance between rollers, taken at its one-sided 95 % UPPER confidence limit (from
+// the one-way ANOVA F ratio), so that too few rollers to know the between-roller spread
+// cannot pass for many independent needles. Rollers that differ make the bound rest on about
+// one value per roller. One roller alone gives no bound.
 report::CertificateCapability depth_capability(const std::vector<CountedRoller>&,
                                                const analysis::SpecLimits&);
 
 // Why the lot cannot be certified now; empty when it can. `today` is YYYY-MM-DD (UTC);
-// `current_spec_text` is the spec file's present content (empty when the file is gone).
+// `current_spec_text` is the spec file's present content (nullopt when it cannot be read).
 std::vector<std::string> refusals(const LotEvidence&, const std::string& today,
-                                  const std::string& current_spec_text);
+                                  const std::optional<std::string>& current_spec_text);
+
+// A file's bytes (the lot's spec as it is now), nullopt when it cannot be read.
+std::optional<std::string> read_text_file(const std::string& path);
 
 // accepted when nonconforming <= Ac and the capability bound meets the spec's minimum;
 // rejected otherwise. The reasons say which, in sentences for the certificate.

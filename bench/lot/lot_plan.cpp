@@ -37,6 +37,12 @@ std::expected<store::NewLot, std::string> plan_lot(const store::ResultsDb& db,
   if (!level) return failed(level.error());
   auto aql = analysis::aql_from(req.aql);
   if (!aql) return failed(aql.error());
+  // A roller is conforming or not (one verdict): AQLs above 10 count nonconformities per
+  // 100 units, which a lot of pass/fail verdicts does not measure.
+  if (*aql > 10)
+    return failed("AQL " + req.aql +
+                  " counts nonconformities per 100 units; a lot of rollers judged pass/fail "
+                  "uses an AQL of 10 or less");
 
   // The switching rules read the model's earlier lots that were decided, oldest first.
   auto earlier = db.lots_of_model(req.model);

@@ -1,8 +1,5 @@
 #include "bench/lot/lot_status.hpp"
 
-#include <fstream>
-#include <sstream>
-
 #include "bench/runner/station.hpp"
 
 namespace derma::lot {
@@ -23,14 +20,6 @@ json run_briefs(const std::vector<store::RunRow>& runs) {
                     {"state", store::to_string(r.state)},
                     {"rig_serial", r.rig_serial}});
   return list;
-}
-
-std::string file_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return {};
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 }  // namespace
@@ -92,7 +81,7 @@ std::expected<LotStatus, std::string> lot_status(const store::ResultsDb& db,
   if (!ev) return std::unexpected(ev.error());
   LotStatus status;
   status.blocking =
-      refusals(*ev, runner::utc_now_iso8601().substr(0, 10), file_text(ev->lot.spec_file));
+      refusals(*ev, runner::utc_now_iso8601().substr(0, 10), read_text_file(ev->lot.spec_file));
   status.decision = decide(*ev);
   status.json = lot_status_json(*ev, status.blocking);
   status.evidence = std::move(*ev);

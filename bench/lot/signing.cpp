@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -68,10 +69,12 @@ std::expected<SigningKey, std::string> load_or_create_key(const std::string& pat
     return create_key(path);
   }
   struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 0077) != 0)
-    return std::unexpected(path + ": key file is readable by others (mode " +
-                           std::to_string(st.st_mode & 0777) +
-                           " octal-decimal); chmod 600 it or use another key");
+  if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 0077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%03o", static_cast<unsigned>(st.st_mode & 0777));
+    return std::unexpected(path + ": key file is readable by others (mode " + mode +
+                           "); chmod 600 it or use another key");
+  }
   std::string hex;
   in >> hex;
   SigningKey key;

@@ -370,11 +370,28 @@ constexpr const char* kVersion4 = R"sql(
 ALTER TABLE runs ADD COLUMN runner TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Version 5: an enrolled signer cannot be removed either (a removed row could be enrolled
+// again with another key); bench lot verify also checks each key against its audit entry.
+constexpr const char* kVersion5 = R"sql(
+CREATE TRIGGER signers_no_delete BEFORE DELETE ON signers
+BEGIN
+  SELECT RAISE(ABORT, 'an enrolled signer cannot be removed');
+END;
+)sql";
+
+constexpr const char* kVersion5Postgresql = R"sql(
+CREATE TRIGGER signers_no_delete BEFORE DELETE ON signers FOR EACH ROW
+  EXECUTE FUNCTION derma_refuse_change('an enrolled signer cannot be removed');
+CREATE TRIGGER signers_no_truncate BEFORE TRUNCATE ON signers FOR EACH STATEMENT
+  EXECUTE FUNCTION derma_refuse_change('an enrolled signer cannot be removed');
+)sql";
+
 // Each migration in both dialects, side by side: the same tables, columns and rules.
 constexpr Migration kMigrations[] = {{kVersion1, kVersion1Postgresql},
                                      {kVersion2, kVersion2Postgresql},
                                      {kVersion3, kVersion3Postgresql},
-                                     {kVersion4, kVersion4}};
+                                     {kVersion4, kVersion4},
+                                     {kVersion5, kVersion5Postgresql}};
 
 }  // namespace
 

@@ -157,13 +157,14 @@ def test_two_daemons_share_one_database_and_every_run_is_recorded_once(env):
 def test_a_lot_is_sampled_certified_and_verified_on_postgresql(env):
     db = database(env)
     url = db.url
-    # 2-8 rollers at level S-1 is code A: sample 2, accept 1 at AQL 25 (a short lot keeps CI fast).
+    # 2-8 rollers at level S-1 is code A: sample 2, accept 0 at AQL 6.5 (a short lot keeps CI
+    # fast); its bent roller rejects it.
     create = env.run_bench("lot", "create", "LOT-PG", "--model", MODEL, "--size", "5", "--level", "S-1",
-                           "--aql", "25", "--spec", env.path("fixtures", "specs", f"{MODEL}.yaml"),
+                           "--aql", "6.5", "--spec", env.path("fixtures", "specs", f"{MODEL}.yaml"),
                            "--store", url, "--json")
     expect(create.returncode == 0, describe(create))
     plan = json.loads(create.stdout)
-    expect((plan["sample_size"], plan["accept_number"]) == (2, 1), plan)
+    expect((plan["sample_size"], plan["accept_number"]) == (2, 0), plan)
     for i in range(plan["sample_size"]):
         serial = f"LOT-PG-{i + 1:03d}"
         defects = (BENT_NEEDLE,) if i == 0 else ()
@@ -180,7 +181,7 @@ def test_a_lot_is_sampled_certified_and_verified_on_postgresql(env):
     certify = env.run_bench("lot", "certify", "LOT-PG", "--signer", "qa.lead", "--meaning", "released",
                             "--key", env.out("keys/qa.lead.ed25519"), "--out", env.out("certs/LOT-PG"),
                             "--store", url)
-    expect(certify.returncode == 0 and "ACCEPTED" in certify.stdout, describe(certify))
+    expect(certify.returncode == 1 and "REJECTED" in certify.stdout, describe(certify))
     cert = env.out("certs/LOT-PG/CERT-LOT-PG.json")
     verify = env.run_bench("lot", "verify", cert, "--store", url, "--json")
     expect(verify.returncode == 0 and json.loads(verify.stdout)["verified"], describe(verify))

@@ -8,13 +8,16 @@ using namespace derma::lot;
 
 namespace {
 
+const std::string kSpecText = "model: DR-192-0.50\n";
+const std::string kSpecSha = store::sha256_hex(kSpecText);
+
 store::RunRow passed_run(std::int64_t id, const std::string& serial) {
   store::RunRow r;
   r.id = id;
   r.state = store::RunState::Passed;
   r.verdict = "pass";
   r.roller_serial = serial;
-  r.spec_sha256 = "spec-a";
+  r.spec_sha256 = kSpecSha;
   r.rig_serial = "RIG-1";
   r.calibration_due = "2027-06-30";
   r.finished_at = "2026-11-20T10:00:00Z";
@@ -42,7 +45,7 @@ CountedRoller roller_with_depths(std::int64_t id, std::initializer_list<double> 
 LotEvidence evidence_of(int sample_size, int ac, int re) {
   LotEvidence ev;
   ev.lot.lot = "LOT-1";
-  ev.lot.spec_sha256 = "spec-a";
+  ev.lot.spec_sha256 = kSpecSha;
   ev.lot.spec_file = "specs/DR.yaml";
   ev.lot.state = "open";
   ev.lot.sample_size = sample_size;
@@ -137,7 +140,7 @@ TEST_CASE("a lot is refused while a run is pending, the sample is short or the s
   ev.pending.push_back(running);
   ev.counted[0].run.spec_sha256 = "spec-b";
 
-  const auto why = refusals(ev, "2026-11-26", "");
+  const auto why = refusals(ev, "2026-11-26", kSpecText);
   auto mentions = [&](const std::string& text) {
     for (const auto& w : why)
       if (w.find(text) != std::string::npos) return true;
@@ -152,13 +155,13 @@ TEST_CASE("a lot is refused when a rig's calibration is past due, not before") {
   LotEvidence ev = evidence_of(1, 0, 1);
   ev.counted.push_back(roller_with_depths(1, {320, 321}));
   ev.counted[0].run.calibration_due = "2026-11-30";
-  CHECK(refusals(ev, "2026-11-30", "").empty());
-  const auto late = refusals(ev, "2026-12-01", "");
+  CHECK(refusals(ev, "2026-11-30", kSpecText).empty());
+  const auto late = refusals(ev, "2026-12-01", kSpecText);
   REQUIRE(late.size() == 1);
   CHECK_THAT(late[0], Catch::Contains("rig RIG-1") && Catch::Contains("past due (due 2026-11-30)"));
 
   ev.counted[0].run.finished_at = "2026-12-02T08:00:00Z";
-  const auto ran_late = refusals(ev, "2026-11-30", "");
+  const auto ran_late = refusals(ev, "2026-11-30", kSpecText);
   REQUIRE(ran_late.size() == 1);
   CHECK_THAT(ran_late[0], Catch::Contains("after its calibration was due"));
 }
@@ -170,7 +173,7 @@ TEST_CASE("a lot reaching Re is rejected before its sample is complete; Ac accep
     ev.counted.back().conforming = false;
   }
   ev.nonconforming = 2;
-  CHECK(refusals(ev, "2026-11-26", "").empty());
+  CHECK(refusals(ev, "2026-11-26", kSpecText).empty());
   CHECK_FALSE(decide(ev).accepted);
   CHECK_THAT(decide(ev).reasons.front(), Catch::Contains("reach the rejection number Re 2"));
 
@@ -191,4 +194,41 @@ TEST_CASE("a lot reaching Re is rejected before its sample is complete; Ac accep
   const LotDecision tight = decide(good);
   CHECK_FALSE(tight.accepted);
   CHECK_THAT(tight.reasons.back(), Catch::Contains("is below the spec's minimum 1.33"));
+}
+
+TEST_CASE("two rollers cannot show that their needles are independent") {
+  analysis::SpecLimits limits;
+  limits.depth_lsl_um = 260;
+  limits.depth_usl_um = 390;
+  // Two rollers, the same spread inside each, means a little apart: the ICC's point estimate
+  // is near 0, but two rollers bound it only loosely, so n_eff stays small.
+  const auto cap = depth_capability({roller_with_depths(1, {320, 322, 318, 321, 319, 320}),
+                                     roller_with_depths(2, {321, 323, 319, 322, 320, 321})},
+                                    limits);
+  CHECK(cap.effective_n < 6);
+  CHECK(cap.effective_n >= 2);
+}
+
+TEST_CASE("a pass without the full validation, or a roller left without a verdict, blocks") {
+  LotEvidence ev = evidence_of(2, 0, 1);
+  ev.counted.push_back(roller_with_depths(1, {320, 321}));
+  ev.counted.back().missing_checks = {"missing_channels"};
+  ev.counted.back().run.suite_name = "quick-DR-192-0.50";
+  store::RunRow stopped = passed_run(5, "R-9");
+  stopped.state = store::RunState::Aborted;
+  ev.inconclusive.push_back(stopped);
+  store::RunRow no_serial = passed_run(6, "");
+  ev.counted.push_back(roller_with_depths(6, {320, 321}));
+  ev.counted.back().run = no_serial;
+
+  const auto why = refusals(ev, "2026-11-26", kSpecText);
+  auto mentions = [&](const std::string& text) {
+    for (const auto& w : why)
+      if (w.find(text) != std::string::npos) return true;
+    return false;
+  };
+  CHECK(mentions("passed suite 'quick-DR-192-0.50' without the checks missing_channels"));
+  CHECK(mentions("roller R-9 has no conclusive run"));
+  CHECK(mentions("names no roller serial"));
+  CHECK(refusals(ev, "2026-11-26", std::nullopt).size() == why.size() + 1);
 }
