@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "bench/analysis/sampling_plan.hpp"
 #include "bench/lot/lot_evidence.hpp"
 #include "bench/lot/signing.hpp"
 #include "bench/report/report_files.hpp"
@@ -40,6 +41,17 @@ std::string read_file(const std::string& path) {
   return text.str();
 }
 
+// "ISO 2859-1:1999 Table 2-A single sampling": the edition and the master table the plan
+// came from, as the sampling module names them.
+std::string plan_standard(const store::LotRow& lot) {
+  auto level = analysis::inspection_level_from(lot.level);
+  auto severity = analysis::severity_from(lot.severity);
+  if (level && severity)
+    if (auto plan = analysis::single_sampling_plan(lot.lot_size, *level, lot.aql, *severity))
+      return plan->edition + " " + plan->table + " single sampling";
+  return std::string(analysis::kSamplingEdition) + " single sampling";
+}
+
 report::Certificate certificate_of(const LotEvidence& ev, const LotDecision& decision,
                                    const CertifyRequest& req) {
   const store::LotRow& lot = ev.lot;
@@ -49,7 +61,7 @@ report::Certificate certificate_of(const LotEvidence& ev, const LotDecision& dec
   c.model = lot.model;
   c.spec_file = lot.spec_file;
   c.spec_sha256 = lot.spec_sha256;
-  c.plan.standard = "ISO 2859-1 single sampling";
+  c.plan.standard = plan_standard(lot);
   c.plan.level = lot.level;
   c.plan.severity = lot.severity;
   c.plan.aql = lot.aql;
