@@ -370,6 +370,10 @@ void RunSession::write_outputs() {
   }
   const nlohmann::json json = report::to_json(report_);
   if (capture_) {
+    // The End record is the capture's last: no link bytes after it (the rig may still be
+    // answering a heartbeat or streaming the tail of an aborted roll). set_wire_tap runs on
+    // the client's I/O thread, so once it returns nothing more is appended.
+    if (client_) client_->set_wire_tap({});
     // Replay recomputes everything it can from the link bytes; what only the live run
     // knows (when it ended, the link counters as the client saw them) is kept here.
     capture_->append_text(store::RecordKind::End,
