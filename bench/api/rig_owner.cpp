@@ -91,7 +91,7 @@ void RigOwner::release() {
   // A run that lost the link (the rig was unplugged mid-way) hands back a dead client: the
   // keeper reconnects at once, and its Abort stops whatever motion survived.
   if (client_ && client_->disconnected()) {
-    drop_client(lock, "the link was lost during a run");
+    drop_client(lock, "the link to " + address_text_ + " was lost during a run");
     reconnect_now_ = true;
   }
   lock.unlock();
