@@ -129,7 +129,8 @@ def test_the_daemon_holds_a_device_rig_and_reconnects_when_it_comes_back(env):
         expect(row["state"] == "passed", f"first run: {row}")
         expect(row["roller_serial"] == "LOT7-0001" and row["rig_serial"] == RIG_SERIAL,
                f"first run records roller and rig: {row}")
-        rig = daemon.rig()
+        # The run's row turns final a moment before its worker hands the rig back (busy).
+        rig = daemon.wait_rig(lambda r: r["state"] != "busy", "free after the run")
         expect(rig["state"] == "connected", f"the link stays held after a run: {rig}")
         # The run re-sent Hello on the held link: its capture alone replays to the same result.
         replay = env.run_bench("analyze", os.path.join(data, "runs", str(row["id"]), "capture.drcap"),
