@@ -29,18 +29,6 @@ std::string dump(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-json optional_number(const std::optional<double>& v) {
-  return v ? json(*v) : json(nullptr);
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return {};
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // "ISO 2859-1:1999 Table 2-A single sampling": the edition and the master table the plan
 // came from, as the sampling module names them.
 std::string plan_standard(const store::LotRow& lot) {
@@ -121,7 +109,7 @@ json record_of(const report::Certificate& c) {
                        {"run_id", r.run_id},
                        {"verdict", r.verdict},
                        {"failed_checks", r.failed_checks},
-                       {"mean_depth_um", optional_number(r.mean_depth_um)},
+                       {"mean_depth_um", number_or_null(r.mean_depth_um)},
                        {"rig_serial", r.rig_serial},
                        {"phantom_lot", r.phantom_lot},
                        {"operator", r.operator_name},
@@ -162,12 +150,12 @@ json record_of(const report::Certificate& c) {
             {"rollers", k.rollers},
             {"effective_n", k.effective_n},
             {"icc", k.icc},
-            {"mean_um", optional_number(k.mean_um)},
-            {"sd_um", optional_number(k.sd_um)},
-            {"lsl_um", optional_number(k.lsl_um)},
-            {"usl_um", optional_number(k.usl_um)},
-            {"cpk", optional_number(k.cpk)},
-            {"cpk_lcb95", optional_number(k.cpk_lcb95)},
+            {"mean_um", number_or_null(k.mean_um)},
+            {"sd_um", number_or_null(k.sd_um)},
+            {"lsl_um", number_or_null(k.lsl_um)},
+            {"usl_um", number_or_null(k.usl_um)},
+            {"cpk", number_or_null(k.cpk)},
+            {"cpk_lcb95", number_or_null(k.cpk_lcb95)},
             {"min_cpk", k.min_cpk},
             {"meets", k.meets}}},
           {"rigs", rigs},
@@ -361,7 +349,7 @@ void verify_copies(Checker& check, const json& files, const std::filesystem::pat
       check.expect(false, "", path.string() + ": missing");
       continue;
     }
-    const std::string have = store::sha256_hex(read_file(path.string()));
+    const std::string have = store::sha256_hex(read_text_file(path.string()).value_or(""));
     check.expect(
         have == want, path.filename().string() + " matches its signed digest",
         path.string() + ": changed after signing (SHA-256 " + have + ", signed " + want + ")");
@@ -483,7 +471,7 @@ std::expected<std::map<std::string, std::string>, std::string> read_trusted_keys
 std::expected<Verification, std::string> verify_envelope(const store::ResultsDb& db,
                                                          const std::string& cert_json,
                                                          const std::string& trusted_keys) {
-  const std::string text = read_file(cert_json);
+  const std::string text = read_text_file(cert_json).value_or("");
   if (text.empty()) return std::unexpected(cert_json + ": cannot read");
   const json envelope = json::parse(text, nullptr, false);
   if (envelope.is_discarded() || !envelope.is_object())

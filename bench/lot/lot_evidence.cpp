@@ -32,10 +32,6 @@ std::string describe(const store::RunRow& run) {
          (run.roller_serial.empty() ? std::string("?") : run.roller_serial) + ")";
 }
 
-nlohmann::json optional_number(const std::optional<double>& v) {
-  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
-}
-
 std::string failed_check_ids(const std::vector<store::CheckRow>& checks) {
   std::set<std::string> ids;
   for (const auto& c : checks)
@@ -59,6 +55,10 @@ std::string fmt(const char* format, double v) {
 }
 
 }  // namespace
+
+nlohmann::json number_or_null(const std::optional<double>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
 
 std::optional<std::string> read_text_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -85,7 +85,7 @@ std::string run_record_digest(const store::RunRow& run, const std::vector<store:
                            {"firmware_version", run.firmware_version},
                            {"calibration_date", run.calibration_date},
                            {"calibration_due", run.calibration_due},
-                           {"load_cell_factor", optional_number(run.load_cell_factor)},
+                           {"load_cell_factor", number_or_null(run.load_cell_factor)},
                            {"phantom_lot", run.phantom_lot},
                            {"software_version", run.software_version},
                            {"started_at", run.started_at},
@@ -95,10 +95,10 @@ std::string run_record_digest(const store::RunRow& run, const std::vector<store:
     check_rows.push_back({{"roll", c.roll},
                           {"id", c.id},
                           {"verdict", c.verdict},
-                          {"value", optional_number(c.value)},
+                          {"value", number_or_null(c.value)},
                           {"unit", c.unit},
-                          {"lower_limit", optional_number(c.lower_limit)},
-                          {"upper_limit", optional_number(c.upper_limit)}});
+                          {"lower_limit", number_or_null(c.lower_limit)},
+                          {"upper_limit", number_or_null(c.upper_limit)}});
   nlohmann::json measurement_rows = nlohmann::json::array();
   for (const auto& m : measurements) {
     nlohmann::json row = {{"roll", m.roll},

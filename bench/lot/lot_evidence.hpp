@@ -13,6 +13,7 @@
 #pragma once
 
 #include <expected>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -76,6 +77,9 @@ report::CertificateCapability depth_capability(const std::vector<CountedRoller>&
 // `current_spec_text` is the spec file's present content (nullopt when it cannot be read).
 std::vector<std::string> refusals(const LotEvidence&, const std::string& today,
                                   const std::optional<std::string>& current_spec_text);
+
+// A number for the JSON documents of this layer, null when absent.
+nlohmann::json number_or_null(const std::optional<double>&);
 
 // A file's bytes (the lot's spec as it is now), nullopt when it cannot be read.
 std::optional<std::string> read_text_file(const std::string& path);

@@ -8,10 +8,6 @@ namespace {
 
 using nlohmann::json;
 
-json optional_number(const std::optional<double>& v) {
-  return v ? json(*v) : json(nullptr);
-}
-
 json run_briefs(const std::vector<store::RunRow>& runs) {
   json list = json::array();
   for (const auto& r : runs)
@@ -51,7 +47,7 @@ json lot_status_json(const LotEvidence& ev, const std::vector<std::string>& bloc
                        {"verdict", r.conforming ? "pass" : "fail"},
                        {"failed_checks", r.failed_checks},
                        {"rig_serial", r.run.rig_serial},
-                       {"mean_depth_um", optional_number(r.mean_depth_um)}});
+                       {"mean_depth_um", number_or_null(r.mean_depth_um)}});
   const auto& cap = ev.capability;
   json status = lot_row_json(ev.lot);
   status["sampled"] = ev.counted.size();
@@ -64,10 +60,10 @@ json lot_status_json(const LotEvidence& ev, const std::vector<std::string>& bloc
   status["capability"] = {{"values", cap.values},
                           {"rollers", cap.rollers},
                           {"effective_n", cap.effective_n},
-                          {"mean_um", optional_number(cap.mean_um)},
-                          {"sd_um", optional_number(cap.sd_um)},
-                          {"cpk", optional_number(cap.cpk)},
-                          {"cpk_lcb95", optional_number(cap.cpk_lcb95)},
+                          {"mean_um", number_or_null(cap.mean_um)},
+                          {"sd_um", number_or_null(cap.sd_um)},
+                          {"cpk", number_or_null(cap.cpk)},
+                          {"cpk_lcb95", number_or_null(cap.cpk_lcb95)},
                           {"min_cpk", cap.min_cpk},
                           {"meets", cap.meets}};
   status["blocking"] = blocking;
