@@ -139,7 +139,15 @@ class PostgresqlConnection final : public Connection {
   ~PostgresqlConnection() override { PQfinish(conn_); }
 
   std::expected<void, std::string> open(const std::string& url) {
-    conn_ = PQconnectdb(url.c_str());
+    // A daemon must notice a database it can no longer reach instead of hanging on it, as a
+    // run ends with an error rather than waiting for ever: defaults the URL may override
+    // (it comes last, so its own settings win): give up connecting after 5 s, and drop a
+    // connection whose server stops answering (keepalives) or acknowledging (10 s).
+    const char* keywords[] = {
+        "connect_timeout",  "keepalives",       "keepalives_idle", "keepalives_interval",
+        "keepalives_count", "tcp_user_timeout", "dbname",          nullptr};
+    const char* values[] = {"5", "1", "10", "3", "3", "10000", url.c_str(), nullptr};
+    conn_ = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
     if (!conn_) return std::unexpected("PostgreSQL: out of memory");
     if (PQstatus(conn_) != CONNECTION_OK) return std::unexpected(error_of(conn_, nullptr));
     // CREATE ... IF NOT EXISTS and friends say NOTICE: nothing a bench user needs to see.
@@ -205,6 +213,10 @@ class PostgresqlConnection final : public Connection {
   }
   std::expected<void, std::string> begin_read() override {
     return begin("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+  }
+  std::expected<void, std::string> begin_row_locking() override { return begin("BEGIN"); }
+  const char* now_ms_sql() const override {
+    return "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)";
   }
   std::expected<int, std::string> read_schema_version() override {
     // Runs inside the migration's write transaction, so two daemons starting at once do

@@ -102,7 +102,7 @@ constexpr const char* kRunColumns =
     "id, state, suite_file, suite_name, spec_model, COALESCE(spec_sha256, ''), roller_serial, "
     "requester, operator, rig_address, rig_serial, firmware_version, calibration_due, "
     "software_version, created_at, started_at, finished_at, verdict, exit_code, error, out_dir, "
-    "lot, phantom_lot, calibration_date, load_cell_factor";
+    "lot, phantom_lot, calibration_date, load_cell_factor, daemon, fleet_job";
 
 RunRow run_from(const Statement& s) {
   RunRow r;
@@ -131,6 +131,8 @@ RunRow run_from(const Statement& s) {
   r.phantom_lot = s.text(22);
   r.calibration_date = s.text(23);
   r.load_cell_factor = s.real(24);
+  r.daemon = s.text(25);
+  r.fleet_job = s.optional_integer(26);
   return r;
 }
 
@@ -216,8 +218,8 @@ std::expected<std::int64_t, std::string> ResultsDb::create_run(const NewRun& run
   std::lock_guard lock(impl_->mutex);
   Statement s(*impl_->db,
               "INSERT INTO runs (state, suite_file, suite_name, spec_model, roller_serial, "
-              "requester, operator, rig_address, software_version, created_at, out_dir, lot) "
-              "VALUES ('queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+              "requester, operator, rig_address, software_version, created_at, out_dir, lot, "
+              "daemon) VALUES ('queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
   s.bind(run.suite_file)
       .bind(run.suite_name)
       .bind(run.spec_model)
@@ -228,7 +230,8 @@ std::expected<std::int64_t, std::string> ResultsDb::create_run(const NewRun& run
       .bind(DERMA_VERSION)
       .bind(now_utc())
       .bind(run.out_dir)
-      .bind(run.lot);
+      .bind(run.lot)
+      .bind(run.daemon);
   if (!s.step())
     return std::unexpected("create run: " + (s.ok() ? std::string("no id returned") : s.error()));
   return s.integer(0);
@@ -500,7 +503,10 @@ std::expected<int, std::string> ResultsDb::mark_interrupted_runs() {
   if (!tx.error().empty()) return failed(tx.error());
   std::vector<std::int64_t> orphans;
   {
-    Statement running(*impl_->db, "SELECT id, runner FROM runs WHERE state = 'running'");
+    // A fleet job's run is left to the fleet's recovery (recover_fleet_jobs), which marks it
+    // and queues its job again in one transaction.
+    Statement running(*impl_->db,
+                      "SELECT id, runner FROM runs WHERE state = 'running' AND fleet_job IS NULL");
     while (running.step())
       if (process_is_gone(running.text(1))) orphans.push_back(running.integer(0));
     if (!running.ok()) return failed(running.error());

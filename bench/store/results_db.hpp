@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "bench/report/run_report.hpp"
+#include "bench/store/fleet.hpp"
 #include "bench/store/lots.hpp"
 
 namespace derma::store {
@@ -40,6 +41,7 @@ struct NewRun {
   std::string out_dir;        // where report.json, junit.xml, report.html, capture.drcap go
   std::string operator_name;  // who is at the rig, if known now (record_report fills it too)
   std::string lot;            // the production lot it samples (bench lot), or empty
+  std::string daemon;         // the daemon whose queue holds it (bench serve --name), or empty
 };
 
 struct RunRow {
@@ -54,7 +56,9 @@ struct RunRow {
   int exit_code = -1;
   std::string error;
   std::string out_dir;
-  std::string lot;  // production lot, empty when the run samples none
+  std::string lot;     // production lot, empty when the run samples none
+  std::string daemon;  // the daemon that holds (held) it; empty for bench run --db
+  std::optional<std::int64_t> fleet_job;  // the fleet job it is an attempt of
   std::string phantom_lot;
   std::string calibration_date;
   std::optional<double> load_cell_factor;
@@ -181,6 +185,40 @@ class ResultsDb {
       const std::string& id) const;
   std::expected<std::vector<CertificateRow>, std::string> certificates_of(
       const std::string& lot) const;
+
+  // The fleet (fleet.cpp; see fleet.hpp). submit_fleet_job creates the queued run and its job
+  // in one transaction (the run's rig_address is "fleet:KIND" until a daemon claims it).
+  struct FleetSubmission {
+    std::int64_t job_id = 0, run_id = 0;
+  };
+  std::expected<FleetSubmission, std::string> submit_fleet_job(const NewRun&,
+                                                               const std::string& kind);
+  // Records the member's state, renews the leases of the jobs it holds, and says which it
+  // still holds (a job recovered by another daemon is no longer among them).
+  std::expected<FleetHeartbeat, std::string> fleet_heartbeat(const FleetMember&);
+  // The oldest queued job of the member's kind, now claimed by it (its run moves to the
+  // member: rig_address, daemon, out_dir); nullopt when none waits.
+  std::expected<std::optional<FleetClaim>, std::string> claim_fleet_job(const FleetMember&,
+                                                                        const std::string& out_dir);
+  // Takes back the claimed jobs whose lease ran out, or every claim of `daemon` when given
+  // (a daemon starting again under the same name recovers what its previous life held).
+  std::expected<std::vector<FleetRecovery>, std::string> recover_fleet_jobs(
+      const std::string& recovered_by, const std::string& daemon = "");
+  // The run is final: its job is done. A no-op for a run that is no job's current run.
+  std::expected<void, std::string> finish_fleet_job(std::int64_t run_id);
+  // Gives a claimed job whose run has not started back to the fleet (true), unless the run
+  // started or the job is no longer the daemon's (false).
+  std::expected<bool, std::string> release_fleet_run(const std::string& daemon,
+                                                     std::int64_t run_id);
+  // A daemon stopping cleanly: the jobs it claimed whose runs never started are queued again
+  // for another rig, and it is recorded as stopped.
+  std::expected<int, std::string> leave_fleet(const std::string& daemon);
+  std::expected<FleetCancel, std::string> cancel_fleet_run(std::int64_t run_id,
+                                                           const std::string& reason);
+  std::expected<std::optional<FleetJob>, std::string> fleet_job_of_run(std::int64_t run_id) const;
+  std::expected<std::vector<FleetRig>, std::string> fleet_rigs() const;
+  // Queued and claimed jobs, oldest first.
+  std::expected<std::vector<FleetJob>, std::string> active_fleet_jobs() const;
 
   std::expected<AuditEntry, std::string> append_audit(
       const std::string& actor, const std::string& role, const std::string& action,

@@ -386,12 +386,94 @@ CREATE TRIGGER signers_no_truncate BEFORE TRUNCATE ON signers FOR EACH STATEMENT
   EXECUTE FUNCTION derma_refuse_change('an enrolled signer cannot be removed');
 )sql";
 
+// Version 6: the fleet (docs/fleet.md). Every daemon of a store says who it is and how it is
+// in fleet_rigs, heartbeat after heartbeat; fleet_jobs is the work queue for "any free rig of
+// this kind" (bench submit --fleet), claimed with FOR UPDATE SKIP LOCKED on PostgreSQL. A
+// claim is a lease that the claiming daemon's heartbeats renew: a job whose lease ran out is
+// taken back by whichever daemon sees it first. Each claim of a job runs as its own run
+// (runs.fleet_job names the job), so an interrupted attempt stays on record beside the one
+// that finished. runs.daemon is the daemon that holds a run (it re-queues only its own).
+// Times compared across machines (heartbeat_ms, lease_expires_ms) are milliseconds since the
+// epoch by the database's clock.
+constexpr const char* kVersion6 = R"sql(
+ALTER TABLE runs ADD COLUMN daemon TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN fleet_job INTEGER;
+CREATE TABLE fleet_rigs (
+  name            TEXT PRIMARY KEY,
+  kind            TEXT NOT NULL DEFAULT '',
+  rig_address     TEXT NOT NULL DEFAULT '',
+  api_url         TEXT NOT NULL DEFAULT '',
+  runner          TEXT NOT NULL DEFAULT '',
+  state           TEXT NOT NULL,
+  rig_serial      TEXT NOT NULL DEFAULT '',
+  calibration_due TEXT NOT NULL DEFAULT '',
+  current_run     INTEGER,
+  queue_length    INTEGER NOT NULL DEFAULT 0,
+  started_at      TEXT NOT NULL,
+  heartbeat_at    TEXT NOT NULL,
+  heartbeat_ms    INTEGER NOT NULL,
+  lease_ms        INTEGER NOT NULL
+);
+CREATE TABLE fleet_jobs (
+  id               INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind             TEXT NOT NULL,
+  state            TEXT NOT NULL
+                   CHECK (state IN ('queued', 'claimed', 'done', 'failed', 'cancelled')),
+  run_id           INTEGER NOT NULL,
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  claimed_by       TEXT NOT NULL DEFAULT '',
+  lease_expires_ms INTEGER,
+  cancel_requested INTEGER NOT NULL DEFAULT 0,
+  created_at       TEXT NOT NULL,
+  finished_at      TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX fleet_jobs_by_state ON fleet_jobs(state, kind, id);
+CREATE INDEX fleet_jobs_by_run ON fleet_jobs(run_id);
+CREATE INDEX runs_by_fleet_job ON runs(fleet_job);
+)sql";
+
+constexpr const char* kVersion6Postgresql = R"sql(
+ALTER TABLE runs ADD COLUMN daemon TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN fleet_job BIGINT;
+CREATE TABLE fleet_rigs (
+  name            TEXT PRIMARY KEY,
+  kind            TEXT NOT NULL DEFAULT '',
+  rig_address     TEXT NOT NULL DEFAULT '',
+  api_url         TEXT NOT NULL DEFAULT '',
+  runner          TEXT NOT NULL DEFAULT '',
+  state           TEXT NOT NULL,
+  rig_serial      TEXT NOT NULL DEFAULT '',
+  calibration_due TEXT NOT NULL DEFAULT '',
+  current_run     BIGINT,
+  queue_length    INTEGER NOT NULL DEFAULT 0,
+  started_at      TEXT NOT NULL,
+  heartbeat_at    TEXT NOT NULL,
+  heartbeat_ms    BIGINT NOT NULL,
+  lease_ms        BIGINT NOT NULL
+);
+CREATE TABLE fleet_jobs (
+  id               BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  kind             TEXT NOT NULL,
+  state            TEXT NOT NULL
+                   CHECK (state IN ('queued', 'claimed', 'done', 'failed', 'cancelled')),
+  run_id           BIGINT NOT NULL,
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  claimed_by       TEXT NOT NULL DEFAULT '',
+  lease_expires_ms BIGINT,
+  cancel_requested INTEGER NOT NULL DEFAULT 0,
+  created_at       TEXT NOT NULL,
+  finished_at      TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX fleet_jobs_by_state ON fleet_jobs(state, kind, id);
+CREATE INDEX fleet_jobs_by_run ON fleet_jobs(run_id);
+CREATE INDEX runs_by_fleet_job ON runs(fleet_job);
+)sql";
+
 // Each migration in both dialects, side by side: the same tables, columns and rules.
-constexpr Migration kMigrations[] = {{kVersion1, kVersion1Postgresql},
-                                     {kVersion2, kVersion2Postgresql},
-                                     {kVersion3, kVersion3Postgresql},
-                                     {kVersion4, kVersion4},
-                                     {kVersion5, kVersion5Postgresql}};
+constexpr Migration kMigrations[] = {
+    {kVersion1, kVersion1Postgresql}, {kVersion2, kVersion2Postgresql},
+    {kVersion3, kVersion3Postgresql}, {kVersion4, kVersion4},
+    {kVersion5, kVersion5Postgresql}, {kVersion6, kVersion6Postgresql}};
 
 }  // namespace
 

@@ -63,6 +63,14 @@ class Connection {
   virtual std::expected<void, std::string> begin_write() = 0;
   // A read transaction sees one snapshot (SQLite BEGIN; PostgreSQL REPEATABLE READ).
   virtual std::expected<void, std::string> begin_read() = 0;
+  // A write transaction without the writer's lock, for statements that lock the rows they
+  // change themselves (the fleet queue's SELECT ... FOR UPDATE SKIP LOCKED), so that many
+  // daemons claiming work do not queue behind one lock: PostgreSQL BEGIN (READ COMMITTED);
+  // SQLite has one writer anyway: BEGIN IMMEDIATE.
+  virtual std::expected<void, std::string> begin_row_locking() = 0;
+  // SQL for "now" in milliseconds since the Unix epoch by the database's clock: the one clock
+  // every daemon of a shared store agrees on (leases and heartbeats are judged by it).
+  virtual const char* now_ms_sql() const = 0;
   // The schema version the database is at (0: empty), read and written inside the write
   // transaction of a migration: SQLite `PRAGMA user_version`; PostgreSQL a one-row
   // schema_version table, created by the first migration run.
@@ -127,6 +135,10 @@ class Statement {
 
   std::string text(int col) const { return backend_->text(col); }
   std::int64_t integer(int col) const { return backend_->integer(col); }
+  std::optional<std::int64_t> optional_integer(int col) const {
+    if (backend_->is_null(col)) return std::nullopt;
+    return backend_->integer(col);
+  }
   std::optional<double> real(int col) const {
     if (backend_->is_null(col)) return std::nullopt;
     return backend_->real(col);
@@ -140,8 +152,10 @@ class Statement {
 // A write transaction (see Connection::begin_write), rolled back unless committed.
 class WriteTransaction {
  public:
-  explicit WriteTransaction(Connection& db) : db_(db) {
-    if (auto begun = db.begin_write(); !begun) error_ = begun.error();
+  enum class Lock { Writer, RowsOnly };
+  explicit WriteTransaction(Connection& db, Lock lock = Lock::Writer) : db_(db) {
+    auto begun = lock == Lock::Writer ? db.begin_write() : db.begin_row_locking();
+    if (!begun) error_ = begun.error();
   }
   ~WriteTransaction() {
     if (error_.empty() && !committed_) (void)db_.exec("ROLLBACK");

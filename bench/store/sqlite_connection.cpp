@@ -100,6 +100,10 @@ class SqliteConnection final : public Connection {
   // (busy_timeout) instead of failing to upgrade a read lock.
   std::expected<void, std::string> begin_write() override { return exec("BEGIN IMMEDIATE"); }
   std::expected<void, std::string> begin_read() override { return exec("BEGIN"); }
+  std::expected<void, std::string> begin_row_locking() override { return exec("BEGIN IMMEDIATE"); }
+  const char* now_ms_sql() const override {
+    return "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)";
+  }
   std::expected<int, std::string> read_schema_version() override {
     SqliteStatement read(db_, "PRAGMA user_version");
     if (!read.step())
