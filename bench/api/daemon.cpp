@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "bench/api/routes.hpp"
@@ -121,23 +123,74 @@ std::expected<std::unique_ptr<Daemon>, std::string> Daemon::open(DaemonConfig co
   if (!interrupted) return std::unexpected("cannot mark interrupted runs: " + interrupted.error());
   daemon->interrupted_ = *interrupted;
   for (int i = 0; i < *interrupted; ++i) daemon->metrics_.count_run_state("interrupted");
+  return daemon;
+}
 
-  // Runs still queued when the last daemon stopped wait again, in their original order.
+std::expected<void, std::string> Daemon::start(const std::string& default_name,
+                                               const std::string& api_url) {
+  if (config_.name.empty()) {
+    auto remembered = remembered_name(default_name);
+    if (!remembered) return std::unexpected(remembered.error());
+    config_.name = *remembered;
+  }
+  api_url_ = api_url;
+  // Joining first: a live daemon already under this name is refused here, before anything
+  // it holds is touched.
+  if (auto joined = db_->fleet_heartbeat(member()); !joined) return std::unexpected(joined.error());
+  last_heartbeat_ok_ = std::chrono::steady_clock::now();
+  // Fleet jobs a previous life of this daemon claimed (it died, or was killed): taken back
+  // now rather than after their leases run out.
+  auto recovered = db_->recover_fleet_jobs(config_.name, config_.name);
+  if (!recovered) return std::unexpected(recovered.error());
+  for (const store::FleetRecovery& r : *recovered)
+    spdlog::warn("bench serve: fleet job {} held by a previous life of {}: run {} {}", r.job_id,
+                 config_.name, r.run_id, r.run_state);
+  if (auto requeued = requeue_own_runs(); !requeued) return requeued;
+  audit("daemon", "system", "daemon.start", 0, "daemon",
+        json_text(json{{"rig", config_.rig},
+                       {"name", config_.name},
+                       {"fleet_kind", config_.fleet_kind},
+                       {"api_url", api_url_},
+                       {"interrupted_runs", interrupted_},
+                       {"requeued_runs", requeued_},
+                       {"recovered_fleet_jobs", recovered->size()},
+                       {"version", DERMA_VERSION}}));
+  if (rig_owner_) rig_owner_->start();
+  worker_ = std::thread([this] { work(); });
+  fleet_thread_ = std::thread([this] { fleet_loop(); });
+  return {};
+}
+
+// A daemon is its data directory: without --name, the name it first took (HOST:PORT) is kept
+// in DATA/daemon-name, so a restart on another port still owns its runs and claims.
+std::expected<std::string, std::string> Daemon::remembered_name(const std::string& default_name) {
+  const fs::path file = fs::path(config_.data_dir) / "daemon-name";
+  std::ifstream in(file);
+  std::string name;
+  if (in && std::getline(in, name) && !name.empty()) return name;
+  std::ofstream out(file, std::ios::trunc);
+  out << default_name << "\n";
+  if (!out.flush()) return std::unexpected("cannot write " + file.string());
+  return default_name;
+}
+
+// Runs still queued for this daemon when it last stopped wait again, in their original order.
+// Other daemons of a shared store keep theirs; runs from before schema version 6 (no daemon
+// recorded) are taken by the daemon of their rig address.
+std::expected<void, std::string> Daemon::requeue_own_runs() {
   store::RunFilter filter;
   filter.state = store::RunState::Queued;
   filter.limit = 100000;
-  auto queued = daemon->db_->list_runs(filter);
+  auto queued = db_->list_runs(filter);
   if (!queued) return std::unexpected("cannot list queued runs: " + queued.error());
   for (auto it = queued->rbegin(); it != queued->rend(); ++it) {
-    daemon->queue_.push(it->id);
-    ++daemon->requeued_;
+    const bool mine = it->daemon == config_.name ||
+                      (it->daemon.empty() && !it->fleet_job && it->rig_address == config_.rig);
+    if (!mine || it->fleet_job) continue;  // a fleet run of a previous life was recovered above
+    queue_.push(it->id);
+    ++requeued_;
   }
-  daemon->audit("daemon", "system", "daemon.start", 0, "daemon",
-                json_text(json{{"rig", daemon->config_.rig},
-                               {"interrupted_runs", *interrupted},
-                               {"requeued_runs", daemon->requeued_},
-                               {"version", DERMA_VERSION}}));
-  return daemon;
+  return {};
 }
 
 Daemon::Daemon(DaemonConfig config, boost::asio::io_context& io,
@@ -146,20 +199,32 @@ Daemon::Daemon(DaemonConfig config, boost::asio::io_context& io,
 
 Daemon::~Daemon() {
   queue_.close();
+  {
+    std::lock_guard lock(mutex_);
+    fleet_stopping_ = true;
+  }
+  fleet_wake_.notify_all();
   if (worker_.joinable()) worker_.join();
-}
-
-void Daemon::start_worker() {
-  if (rig_owner_) rig_owner_->start();
-  worker_ = std::thread([this] { work(); });
+  if (fleet_thread_.joinable()) fleet_thread_.join();
 }
 
 void Daemon::stop() {
   queue_.close();
   if (worker_.joinable()) worker_.join();
+  {
+    std::lock_guard lock(mutex_);
+    fleet_stopping_ = true;
+  }
+  fleet_wake_.notify_all();
+  if (fleet_thread_.joinable()) fleet_thread_.join();
   if (rig_owner_) rig_owner_->stop();
+  settle_pending_ends();  // a last try: the store may be back
+  // Fleet jobs claimed but not started go back to the fleet for another rig.
+  auto released = db_->leave_fleet(config_.name);
+  if (!released) spdlog::error("bench serve: {}", released.error());
   audit("daemon", "system", "daemon.stop", 0, "daemon",
-        json_text(json{{"queued_runs_kept", queue_.length()}}));
+        json_text(json{{"queued_runs_kept", queue_.length()},
+                       {"fleet_jobs_released", released ? *released : 0}}));
 }
 
 void Daemon::audit(const std::string& actor, const std::string& role, const std::string& action,
@@ -388,7 +453,18 @@ std::optional<std::string> Daemon::run_json(std::int64_t id) {
                {"verdict", text_or_null(r.verdict)},
                {"exit_code", r.exit_code >= 0 ? json(r.exit_code) : json(nullptr)},
                {"error", text_or_null(r.error)},
+               {"daemon", text_or_null(r.daemon)},
+               {"fleet_job", r.fleet_job ? json(*r.fleet_job) : json(nullptr)},
                {"url", "/api/v1/runs/" + std::to_string(r.id)}};
+  // Another daemon of the fleet holds the run's files; an interrupted fleet attempt names the
+  // job's next run, so a client can follow the job.
+  if (!r.daemon.empty() && r.daemon != config_.name)
+    body["files_url"] = text_or_null(daemon_url(r.daemon));
+  if (r.fleet_job && r.state == store::RunState::Interrupted) {
+    auto job = db_->fleet_job_of_run(r.id);
+    if (!job) throw std::runtime_error("results database: " + job.error());
+    if (*job && (*job)->run_id != r.id) body["next_run"] = (*job)->run_id;
+  }
   if (r.state == store::RunState::Queued) {
     const auto position = queue_.position(id);
     body["position_in_queue"] = position ? json(*position) : json(nullptr);
@@ -476,6 +552,11 @@ HttpResponse Daemon::submit(const HttpRequest& request, const ApiToken& caller) 
     return error_response(400, "bad_request", "requester: must be a string");
   if (body.contains("lot") && !body["lot"].is_string())
     return error_response(400, "bad_request", "lot: must be a string (a lot number)");
+  if (body.contains("fleet") &&
+      (!body["fleet"].is_string() || body["fleet"].get<std::string>().empty()))
+    return error_response(400, "bad_request",
+                          "fleet: must be the kind of rig to run on (bench serve --fleet KIND)");
+  const std::string fleet_kind = body.value("fleet", std::string());
 
   const std::string suite_name = body["suite"];
   if (!is_safe_relative_path(suite_name))
@@ -495,7 +576,9 @@ HttpResponse Daemon::submit(const HttpRequest& request, const ApiToken& caller) 
     if (!serial.is_string() || serial.get<std::string>().empty())
       return error_response(400, "bad_request", "rollers: every entry must be a serial (string)");
     serials.push_back(serial);
-    if (config_.rig == "sim" && !find_roller_file(config_.rollers_dir, serials.back()))
+    // A fleet run's roller is looked up by the daemon that claims it.
+    if (fleet_kind.empty() && config_.rig == "sim" &&
+        !find_roller_file(config_.rollers_dir, serials.back()))
       return error_response(
           400, "bad_request",
           "rollers: no roller file with serial '" + serials.back() + "' in " + config_.rollers_dir);
@@ -519,21 +602,33 @@ HttpResponse Daemon::submit(const HttpRequest& request, const ApiToken& caller) 
     run.rig_address = config_.rig;
     run.out_dir = (fs::path(config_.data_dir) / "runs").string();  // + "/<id>"
     run.lot = lot_name;
-    auto id = db_->create_run(run);
-    if (!id) throw std::runtime_error("results database: " + id.error());
+    run.daemon = config_.name;
+    std::int64_t id = 0;
+    std::optional<std::int64_t> job;
+    if (fleet_kind.empty()) {
+      auto created = db_->create_run(run);
+      if (!created) throw std::runtime_error("results database: " + created.error());
+      id = *created;
+    } else {  // for any free rig of that kind: the fleet's queue, not this daemon's
+      auto queued = db_->submit_fleet_job(run, fleet_kind);
+      if (!queued) throw std::runtime_error("results database: " + queued.error());
+      id = queued->run_id;
+      job = queued->job_id;
+    }
     {
       std::lock_guard lock(mutex_);
-      owners_[*id] = caller.name;
+      owners_[id] = caller.name;
     }
-    audit(caller.name, to_string(caller.role), "run.submit", *id, request.remote_address,
-          json_text(json{{"suite", suite_name},
-                         {"roller", serial},
-                         {"requester", requester},
-                         {"lot", lot_name}}));
+    json detail = {
+        {"suite", suite_name}, {"roller", serial}, {"requester", requester}, {"lot", lot_name}};
+    if (job) detail.update({{"fleet", fleet_kind}, {"fleet_job", *job}});
+    audit(caller.name, to_string(caller.role), "run.submit", id, request.remote_address,
+          json_text(detail));
     metrics_.count_run_state("queued");
-    queue_.push(*id);
-    runs.push_back(
-        {{"id", *id}, {"state", "queued"}, {"url", "/api/v1/runs/" + std::to_string(*id)}});
+    if (!job) queue_.push(id);
+    json entry = {{"id", id}, {"state", "queued"}, {"url", "/api/v1/runs/" + std::to_string(id)}};
+    if (job) entry["fleet_job"] = *job;
+    runs.push_back(std::move(entry));
   }
   return json_response(201, {{"runs", runs}});
 }
@@ -573,6 +668,16 @@ HttpResponse Daemon::cancel(std::int64_t id, const ApiToken& caller, const std::
     case CancelOutcome::NotActive:
       break;
   }
+  // A fleet job's run: waiting in the fleet's queue, or held by another daemon, which stops
+  // it at its next heartbeat.
+  auto fleet = db_->cancel_fleet_run(id, "cancelled by " + caller.name);
+  if (!fleet) throw std::runtime_error("results database: " + fleet.error());
+  if (*fleet == store::FleetCancel::CancelledQueued || *fleet == store::FleetCancel::Requested) {
+    audit(caller.name, to_string(caller.role), "run.cancel", id, origin, json_text(detail));
+    const char* state = *fleet == store::FleetCancel::CancelledQueued ? "cancelled" : "cancelling";
+    if (*fleet == store::FleetCancel::CancelledQueued) metrics_.count_run_state("cancelled");
+    return json_response(202, {{"id", id}, {"state", state}});
+  }
   return error_response(409, "conflict",
                         "run " + std::to_string(id) + " is " + store::to_string((*row)->state) +
                             ": only queued or running runs can be cancelled");
@@ -582,6 +687,17 @@ HttpResponse Daemon::run_file(std::int64_t id, const std::string& file) {
   auto row = db_->get_run(id);
   if (!row) throw std::runtime_error("results database: " + row.error());
   if (!*row) return error_response(404, "not_found", "no run " + std::to_string(id));
+  if (!holds(**row)) {
+    // Its files are on the daemon of the fleet that ran it.
+    const std::string url = (*row)->daemon.empty() ? "" : daemon_url((*row)->daemon);
+    if (url.empty())
+      return error_response(404, "not_found",
+                            "run " + std::to_string(id) + " has not been run by any daemon yet");
+    HttpResponse moved = error_response(
+        307, "moved", "run " + std::to_string(id) + " was run by " + (*row)->daemon + ": " + url);
+    moved.headers.emplace_back("Location", url + "/api/v1/runs/" + std::to_string(id) + "/" + file);
+    return moved;
+  }
   const std::string name = file == "capture" ? "capture.drcap" : file;
   const fs::path path = fs::path(run_dir(id)) / name;
   // A capture grows during the run; it is served only once the run is final.
@@ -622,12 +738,54 @@ Reply Daemon::events(std::int64_t id) {
         stream->finish();
         return;
       }
-      subscribers_[id].push_back(std::move(stream));
+      auto row = db_->get_run(id);
+      if (row && *row && !holds(**row))
+        follow_from_store(id, std::move(stream), state);
+      else
+        subscribers_[id].push_back(std::move(stream));
     } catch (const std::exception& e) {
       spdlog::error("bench serve: events of run {}: {}", id, e.what());
       stream->finish();
     }
   }};
+}
+
+bool Daemon::holds(const store::RunRow& run) {
+  if (run.daemon == config_.name) return true;
+  return run.daemon.empty() && !run.fleet_job;  // from before the fleet, or bench run --db
+}
+
+std::string Daemon::daemon_url(const std::string& name) {
+  auto rigs = db_->fleet_rigs();
+  if (!rigs) throw std::runtime_error("results database: " + rigs.error());
+  for (const store::FleetRig& rig : *rigs)
+    if (rig.name == name) return rig.api_url;
+  return "";
+}
+
+void Daemon::follow_from_store(std::int64_t id, std::shared_ptr<EventStream> stream,
+                               std::string last_state) {
+  auto timer = std::make_shared<boost::asio::steady_timer>(io_, std::chrono::milliseconds(500));
+  timer->async_wait([this, id, stream, timer, last_state](const boost::system::error_code& ec) {
+    if (ec || !stream->is_open()) return;
+    try {
+      const std::string current = run_json(id).value_or("{}");
+      const std::string state = json::parse(current).value("state", "queued");
+      if (state != last_state)
+        stream->send_event("state", json_text(json{{"id", id}, {"state", state}}));
+      const auto parsed = store::run_state_from(state);
+      if (parsed && store::is_final(*parsed)) {
+        stream->send_event("end", current);
+        stream->finish();
+        return;
+      }
+      follow_from_store(id, stream, state);
+    } catch (const std::exception& e) {
+      // The store is out of reach for now: the stream stays open and the next poll retries.
+      stream->send_comment(std::string("results database: ") + e.what());
+      follow_from_store(id, stream, last_state);
+    }
+  });
 }
 
 // ---------------------------------------------------------------- events (io thread)
@@ -695,6 +853,7 @@ void Daemon::work() {
       spdlog::error("bench serve: run {}: {}", *id, e.what());
     }
     lease.reset();  // the owner reconnects now if the run lost the link
+    if (is_fleet_run(*id)) finish_fleet_job(*id);
     queue_.finish(*id);
   }
 }
@@ -719,12 +878,27 @@ void Daemon::fail_run(std::int64_t id, const std::string& message) {
   // A run that already reached a final state (the failure came after its report was
   // recorded) keeps it; a running one becomes `error` with the reason.
   auto row = db_->get_run(id);
+  if (!row) {
+    // The store is out of reach: the run's end is kept and recorded once it is back.
+    spdlog::error(
+        "bench serve: run {}: {}; its end will be recorded when the results database "
+        "answers again: {}",
+        id, message, row.error());
+    std::lock_guard lock(mutex_);
+    pending_ends_.push_back({id, message});
+    return;
+  }
   std::string state = "error";
-  if (row && *row && store::is_final((*row)->state)) {
+  if (*row && store::is_final((*row)->state)) {
     state = store::to_string((*row)->state);
   } else {
     auto set = db_->set_state(id, store::RunState::Error, message);
-    if (!set) spdlog::error("bench serve: run {}: cannot mark it error: {}", id, set.error());
+    if (!set) {
+      spdlog::error("bench serve: run {}: cannot mark it error: {}", id, set.error());
+      std::lock_guard lock(mutex_);
+      pending_ends_.push_back({id, message});
+      return;
+    }
   }
   metrics_.count_run_state(state);
   audit("daemon", "system", "run.finish", id, "daemon",
@@ -737,6 +911,15 @@ void Daemon::execute(std::int64_t id, rig::RigClient* held_rig) {
   auto row = db_->get_run(id);
   if (!row || !*row || (*row)->state != store::RunState::Queued) return;  // cancelled meanwhile
   const store::RunRow run = **row;
+  // A fleet job taken back meanwhile (this daemon missed heartbeats) is another rig's now.
+  if (run.fleet_job && !fleet_claim_held(id)) {
+    spdlog::warn("bench serve: run {}: the fleet took its job back before it started", id);
+    return;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    lost_claim_reason_.clear();
+  }
 
   auto started = db_->set_state(id, store::RunState::Running);
   if (!started) throw std::runtime_error("results database: " + started.error());
@@ -797,6 +980,7 @@ void Daemon::run_started(std::int64_t id, const store::RunRow& run, rig::RigClie
                          {"lane", **lane}}));
   }
   options.out_dir = run_dir(id);
+  options.rigsim_serial = config_.sim_rig_serial;
   options.operator_name = run.requester;
   options.realtime = config_.realtime;
   options.stop_requested = queue_.stop_flag();
@@ -818,8 +1002,15 @@ void Daemon::run_started(std::int64_t id, const store::RunRow& run, rig::RigClie
   }
   const bool cancelled = queue_.cancel_requested();
   const bool shutting_down = !cancelled && queue_.closed();
+  std::string lost_claim;
+  {
+    std::lock_guard lock(mutex_);
+    lost_claim = lost_claim_reason_;
+  }
   if (shutting_down && outcome.report.verdict == report::RunVerdict::Aborted)
     outcome.report.error = "the daemon was stopped during the run: " + outcome.report.error;
+  else if (!lost_claim.empty() && outcome.report.verdict == report::RunVerdict::Aborted)
+    outcome.report.error = lost_claim + ": " + outcome.report.error;
   {
     std::lock_guard lock(mutex_);
     rig_connected_ = false;
@@ -851,6 +1042,240 @@ void Daemon::run_started(std::int64_t id, const store::RunRow& run, rig::RigClie
                        {"exit_code", outcome.exit_code}}));
   post_event(id, "state", json_text(json{{"id", id}, {"state", state}}));
   post_end(id);
+}
+
+// ---------------------------------------------------------------- the fleet (heartbeat thread)
+
+void Daemon::fleet_loop() {
+  std::unique_lock lock(mutex_);
+  while (!fleet_stopping_) {
+    lock.unlock();
+    heartbeat();
+    settle_pending_ends();
+    recover_expired_jobs();
+    claim_fleet_job();
+    lock.lock();
+    fleet_wake_.wait_for(lock, config_.heartbeat, [this] { return fleet_stopping_; });
+  }
+}
+
+store::FleetMember Daemon::member() {
+  store::FleetMember m;
+  m.name = config_.name;
+  m.kind = config_.fleet_kind;
+  m.rig_address = config_.rig;
+  m.api_url = api_url_;
+  m.current_run = queue_.running();
+  m.queue_length = static_cast<int>(queue_.length());
+  m.lease_ms = config_.lease.count();
+  if (rig_owner_) {
+    const RigOwnerStatus status = rig_owner_->status();
+    m.state = status.state == RigLinkState::Disconnected ? "disconnected"
+              : m.current_run                            ? "busy"
+                                                         : "idle";
+    if (status.identity) {
+      m.rig_serial = status.identity->rig_serial;
+      m.calibration_due = status.identity->calibration_due;
+    }
+  } else {
+    m.state = m.current_run ? "busy" : "idle";
+    std::lock_guard lock(mutex_);
+    if (last_rig_) {
+      m.rig_serial = last_rig_->rig_serial;
+      m.calibration_due = last_rig_->calibration_due;
+    }
+    if (m.rig_serial.empty()) m.rig_serial = config_.sim_rig_serial;
+  }
+  return m;
+}
+
+// Renews this daemon's claims and learns what became of them: a job a client cancelled is
+// stopped here; a job the fleet took back (this daemon's heartbeats stopped reaching the
+// store for a whole lease) is stopped at once. Without the store for half a lease, the
+// running fleet run is stopped too, before another rig may take its job: a job never runs on
+// two rigs at once.
+void Daemon::heartbeat() {
+  const auto beat = db_->fleet_heartbeat(member());
+  const auto now = std::chrono::steady_clock::now();
+  const auto running = queue_.running();
+  const bool running_fleet = running && is_fleet_run(*running);
+  std::string stop_reason;
+  if (!beat) {
+    {
+      std::lock_guard lock(mutex_);
+      if (!store_unreachable_)
+        spdlog::error("bench serve: the results database does not answer: {}", beat.error());
+      store_unreachable_ = true;
+    }
+    if (running_fleet && now - last_heartbeat_ok_ > config_.lease / 2)
+      stop_reason =
+          "the results database was out of reach for half a lease, so the fleet may "
+          "give this job to another rig: the run was stopped";
+  } else {
+    {
+      std::lock_guard lock(mutex_);
+      if (store_unreachable_) spdlog::info("bench serve: the results database answers again");
+      store_unreachable_ = false;
+    }
+    last_heartbeat_ok_ = now;
+    for (const std::int64_t id : beat->cancel_requested)
+      if (queue_.cancel(id) == CancelOutcome::CancelledInQueue) {
+        if (auto set = db_->set_state(id, store::RunState::Cancelled, "cancelled"); !set)
+          spdlog::error("bench serve: run {}: {}", id, set.error());
+        finish_fleet_job(id);
+        post_event(id, "state", json_text(json{{"id", id}, {"state", "cancelled"}}));
+        post_end(id);
+      }
+    release_stray_claims(beat->claimed_runs);
+    if (running_fleet && !std::ranges::count(beat->claimed_runs, *running))
+      stop_reason =
+          "the fleet gave this run's job to another rig (this daemon's heartbeats had "
+          "not reached the results database for a whole lease): the run was stopped";
+  }
+  if (!stop_reason.empty()) {
+    {
+      std::lock_guard lock(mutex_);
+      if (!lost_claim_reason_.empty()) return;  // said already
+      lost_claim_reason_ = stop_reason;
+    }
+    spdlog::error("bench serve: run {}: {}", *running, stop_reason);
+    queue_.stop_running();
+  }
+}
+
+// A claim whose run is neither running here nor waiting in this daemon's queue (its start was
+// skipped: the store did not answer the claim check) goes back to the fleet rather than be
+// renewed for ever. Runs whose end is still being recorded are left to settle_pending_ends.
+void Daemon::release_stray_claims(const std::vector<std::int64_t>& claimed_runs) {
+  for (const std::int64_t id : claimed_runs) {
+    if (queue_.running() == id || queue_.position(id)) continue;
+    {
+      std::lock_guard lock(mutex_);
+      if (unclosed_jobs_.count(id) ||
+          std::ranges::any_of(pending_ends_, [id](const PendingEnd& p) { return p.id == id; }))
+        continue;
+    }
+    auto released = db_->release_fleet_run(config_.name, id);
+    if (!released)
+      spdlog::error("bench serve: {}", released.error());
+    else if (*released)
+      spdlog::warn(
+          "bench serve: run {} was claimed but not started: its job goes back to the fleet", id);
+  }
+}
+
+void Daemon::recover_expired_jobs() {
+  auto recovered = db_->recover_fleet_jobs(config_.name);
+  if (!recovered) {
+    std::lock_guard lock(mutex_);
+    if (!store_unreachable_) spdlog::error("bench serve: {}", recovered.error());
+    return;
+  }
+  for (const store::FleetRecovery& r : *recovered) {
+    if (r.run_state == "interrupted") metrics_.count_run_state("interrupted");
+    spdlog::warn("bench serve: fleet job {}: its daemon {} stopped renewing its lease; run {} {}{}",
+                 r.job_id, r.from_daemon, r.run_id, r.run_state,
+                 r.next_run_id && r.next_run_id != r.run_id
+                     ? ", the job is queued again as run " + std::to_string(r.next_run_id)
+                     : "");
+  }
+}
+
+bool Daemon::ready_for_fleet_work() {
+  if (config_.fleet_kind.empty() || queue_.closed()) return false;
+  if (queue_.running() || queue_.length() > 0) return false;
+  if (rig_owner_ && rig_owner_->status().state == RigLinkState::Disconnected) return false;
+  return !phantom_exhausted();
+}
+
+void Daemon::claim_fleet_job() {
+  if (!ready_for_fleet_work()) return;
+  auto claim = db_->claim_fleet_job(member(), (fs::path(config_.data_dir) / "runs").string());
+  if (!claim) {
+    std::lock_guard lock(mutex_);
+    if (!store_unreachable_) spdlog::error("bench serve: {}", claim.error());
+    return;
+  }
+  if (!*claim) return;
+  const store::FleetClaim& c = **claim;
+  {
+    std::lock_guard lock(mutex_);
+    fleet_runs_.insert(c.run_id);
+  }
+  audit("daemon", "system", "fleet.claim", c.run_id, "daemon",
+        json_text(json{{"job", c.job_id}, {"attempt", c.attempt}, {"kind", config_.fleet_kind}}));
+  spdlog::info("bench serve: claimed fleet job {} (run {}, attempt {})", c.job_id, c.run_id,
+               c.attempt);
+  if (!queue_.push(c.run_id)) {
+    auto released = db_->leave_fleet(config_.name);  // stopping: give it back at once
+    if (!released) spdlog::error("bench serve: {}", released.error());
+  }
+}
+
+bool Daemon::is_fleet_run(std::int64_t id) {
+  std::lock_guard lock(mutex_);
+  return fleet_runs_.count(id) > 0;
+}
+
+bool Daemon::fleet_claim_held(std::int64_t id) {
+  auto job = db_->fleet_job_of_run(id);
+  return job && *job && (*job)->run_id == id && (*job)->state == store::FleetJobState::Claimed &&
+         (*job)->claimed_by == config_.name;
+}
+
+void Daemon::finish_fleet_job(std::int64_t id) {
+  {
+    std::lock_guard lock(mutex_);
+    // Its end is not recorded yet: the job closes after it (settle_pending_ends).
+    if (std::ranges::any_of(pending_ends_, [id](const PendingEnd& p) { return p.id == id; }))
+      return;
+  }
+  auto closed = db_->finish_fleet_job(id);
+  std::lock_guard lock(mutex_);
+  if (closed) {
+    fleet_runs_.erase(id);
+    unclosed_jobs_.erase(id);
+  } else {
+    spdlog::error("bench serve: {}", closed.error());
+    unclosed_jobs_.insert(id);
+  }
+}
+
+// Ends the store could not take when they happened (it was out of reach): each run becomes
+// `error` with its reason (unless it was meanwhile ended otherwise: interrupted by the
+// fleet), is audited, and its fleet job is closed. Nothing of the run's report is written
+// then: the report files stay in the run's directory, and the database holds no half of it.
+void Daemon::settle_pending_ends() {
+  std::vector<PendingEnd> pending;
+  std::vector<std::int64_t> unclosed;
+  {
+    std::lock_guard lock(mutex_);
+    pending = pending_ends_;
+    unclosed.assign(unclosed_jobs_.begin(), unclosed_jobs_.end());
+  }
+  for (const PendingEnd& end : pending) {
+    auto row = db_->get_run(end.id);
+    if (!row) return;  // still out of reach
+    std::string state = "error";
+    if (*row && store::is_final((*row)->state)) {
+      state = store::to_string((*row)->state);
+    } else if (auto set = db_->set_state(end.id, store::RunState::Error, end.message); !set) {
+      return;
+    }
+    spdlog::info("bench serve: run {} recorded as {} now that the results database answers", end.id,
+                 state);
+    metrics_.count_run_state(state);
+    audit("daemon", "system", "run.finish", end.id, "daemon",
+          json_text(json{{"state", state}, {"error", end.message}, {"recorded_late", true}}));
+    {
+      std::lock_guard lock(mutex_);
+      std::erase_if(pending_ends_, [&](const PendingEnd& p) { return p.id == end.id; });
+    }
+    if (is_fleet_run(end.id)) finish_fleet_job(end.id);
+    post_event(end.id, "state", json_text(json{{"id", end.id}, {"state", state}}));
+    post_end(end.id);
+  }
+  for (const std::int64_t id : unclosed) finish_fleet_job(id);
 }
 
 }  // namespace derma::api

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <expected>
@@ -15,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -38,6 +40,13 @@ struct DaemonConfig {
   bool realtime = false;                         // virtual rig in real time
   bool loopback_only = true;                     // reads are open only on loopback
   TokenTable tokens;
+  // The fleet (docs/fleet.md). Every daemon of a store is a member under its name; with a
+  // kind it also takes fleet jobs of that kind. Heartbeats renew its claims' leases.
+  std::string name;            // unique in the store; empty: HOST:PORT once listening
+  std::string fleet_kind;      // bench serve --fleet KIND; empty: its own queue only
+  std::string sim_rig_serial;  // --rig sim: the serial the virtual rig reports
+  std::chrono::milliseconds heartbeat{1000};
+  std::chrono::milliseconds lease{15000};
 };
 
 class Daemon {
@@ -48,7 +57,12 @@ class Daemon {
                                                                   boost::asio::io_context& io);
   ~Daemon();
 
-  void start_worker();
+  // Joins the fleet under config.name (or `default_name`), re-queues the runs still queued
+  // for this daemon (oldest first), recovers the fleet jobs a previous life of it held, and
+  // starts the worker and the heartbeat. `api_url` is where clients reach this daemon.
+  std::expected<void, std::string> start(const std::string& default_name,
+                                         const std::string& api_url);
+  const std::string& name() const { return config_.name; }
   // Stops taking runs, asks the running one to stop (the runner leaves the rig safe) and
   // waits for it to be recorded. Call from a thread other than the io thread while the
   // io_context still runs (the worker posts its last events there).
@@ -61,6 +75,8 @@ class Daemon {
 
  private:
   Daemon(DaemonConfig config, boost::asio::io_context& io, std::unique_ptr<store::ResultsDb> db);
+  std::expected<void, std::string> requeue_own_runs();
+  std::expected<std::string, std::string> remembered_name(const std::string& default_name);
 
   HttpResponse health();
   HttpResponse metrics();
@@ -75,6 +91,26 @@ class Daemon {
   HttpResponse cancel(std::int64_t id, const ApiToken& caller, const std::string& origin);
   HttpResponse run_file(std::int64_t id, const std::string& file);
   Reply events(std::int64_t id);
+  // Another daemon of the fleet holds the run: its events come from the store, polled.
+  void follow_from_store(std::int64_t id, std::shared_ptr<EventStream> stream,
+                         std::string last_state);
+  bool holds(const store::RunRow& run);  // this daemon runs (ran) it, not another of the fleet
+  std::string daemon_url(const std::string& name);  // a fleet member's API, "" if unknown
+
+  // ---- the fleet (heartbeat thread)
+  void fleet_loop();
+  store::FleetMember member();
+  void heartbeat();
+  void recover_expired_jobs();
+  void release_stray_claims(const std::vector<std::int64_t>& claimed_runs);
+  void claim_fleet_job();
+  bool ready_for_fleet_work();
+  // A run whose end could not be recorded (the store was unreachable): kept and retried.
+  void settle_pending_ends();
+  void finish_fleet_job(std::int64_t id);
+  bool is_fleet_run(std::int64_t id);
+  // Whether this daemon still holds the job of a claimed run, checked before it starts.
+  bool fleet_claim_held(std::int64_t id);
 
   void work();
   // Phantom lanes of a held device rig (docs/api.md, "Phantom lanes"): a lane rolled once
@@ -119,6 +155,8 @@ class Daemon {
   int interrupted_ = 0;
   // A device rig, held open for the daemon's life; null with `sim` (each run starts rigsim).
   std::unique_ptr<RigOwner> rig_owner_;
+  std::string api_url_;
+  std::thread fleet_thread_;
 
   std::mutex mutex_;                            // guards what follows
   std::map<std::int64_t, std::string> owners_;  // run id -> submitting token name
@@ -126,6 +164,18 @@ class Daemon {
   std::optional<report::RigIdentity> last_rig_;
   std::string last_rig_error_;
   bool rig_connected_ = false;
+  std::condition_variable fleet_wake_;  // the heartbeat's sleep, cut short by stop()
+  bool fleet_stopping_ = false;
+  std::set<std::int64_t> fleet_runs_;  // runs of fleet jobs this daemon claimed
+  struct PendingEnd {
+    std::int64_t id = 0;
+    std::string message;
+  };
+  std::vector<PendingEnd> pending_ends_;  // ends the store did not take yet
+  std::set<std::int64_t> unclosed_jobs_;  // final runs whose fleet job is not closed yet
+  std::chrono::steady_clock::time_point last_heartbeat_ok_;
+  bool store_unreachable_ = false;  // logged once per outage
+  std::string lost_claim_reason_;   // why the running run was stopped, if it was
 
   std::map<std::int64_t, std::vector<std::shared_ptr<EventStream>>> subscribers_;  // io thread
 };

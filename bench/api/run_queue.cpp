@@ -67,6 +67,13 @@ CancelOutcome RunQueue::cancel(std::int64_t run_id) {
   return CancelOutcome::NotActive;
 }
 
+bool RunQueue::stop_running() {
+  std::lock_guard lock(mutex_);
+  if (!running_) return false;
+  stop_ = true;
+  return true;
+}
+
 void RunQueue::close() {
   {
     std::lock_guard lock(mutex_);

@@ -33,6 +33,9 @@ class RunQueue {
   // The worker is done with the running run.
   void finish(std::int64_t run_id);
   CancelOutcome cancel(std::int64_t run_id);
+  // Asks the running run to stop without calling it cancelled (the daemon lost its claim on
+  // a fleet job); false when none runs.
+  bool stop_running();
   // Stops accepting runs, wakes take(), and asks the running run to stop.
   void close();
 

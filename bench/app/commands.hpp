@@ -84,6 +84,12 @@ struct ServeCommand {
   std::size_t body_limit_bytes = 1 << 20;
   std::size_t max_connections = 256;  // open connections and event streams together
   bool realtime = false;
+  std::string name;        // fleet name (default HOST:PORT)
+  std::string fleet_kind;  // take fleet jobs of this kind
+  std::string sim_rig_serial;
+  std::string api_url;  // default http://LISTEN-ADDRESS:PORT
+  int heartbeat_ms = 1000;
+  double lease_s = 15;
 };
 int serve_command(const ServeCommand&);
 
@@ -101,7 +107,8 @@ struct SubmitCommand {
   std::string token_file;
   std::string token;
   std::string requester;
-  std::string lot;  // production lot the runs sample (bench lot)
+  std::string lot;    // production lot the runs sample (bench lot)
+  std::string fleet;  // any free rig of this kind (docs/fleet.md)
   std::string out_dir;
   double timeout_s = std::numeric_limits<double>::infinity();
   bool quiet = false;
@@ -124,6 +131,13 @@ struct HistoryCommand {
   bool json = false;
 };
 int history_command(const HistoryCommand&);
+
+// bench fleet status: the store's daemons and fleet queue (docs/fleet.md).
+struct FleetCommand {
+  std::string db_path;
+  bool json = false;
+};
+int fleet_status_command(const FleetCommand&);
 
 struct ShowCommand {
   std::string db_path;

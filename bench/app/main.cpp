@@ -136,6 +136,25 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   serve_cmd->add_flag("--realtime", serve.realtime, "run the virtual rig in real time");
+  serve_cmd->add_option("--name", serve.name,
+                        "this daemon's name in the fleet of its store, unique (default: the "
+                        "name kept in DATA/daemon-name, first HOST:PORT; docs/fleet.md)");
+  serve_cmd->add_option("--fleet", serve.fleet_kind,
+                        "also take fleet jobs of this kind (bench submit --fleet KIND)");
+  serve_cmd->add_option("--sim-rig-serial", serve.sim_rig_serial,
+                        "--rig sim: the serial the virtual rig reports (default RIGSIM-01)");
+  serve_cmd->add_option("--api-url", serve.api_url,
+                        "where clients reach this daemon, told to the fleet (default "
+                        "http://LISTEN-ADDRESS:PORT)");
+  serve_cmd->add_option("--heartbeat-ms", serve.heartbeat_ms, "fleet heartbeat interval")
+      ->capture_default_str()
+      ->check(CLI::Range(50, 600000));
+  serve_cmd
+      ->add_option("--lease", serve.lease_s,
+                   "seconds a fleet job stays claimed without a heartbeat (at least 3 "
+                   "heartbeats)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
 
   app::PortsCommand ports;
   CLI::App* ports_cmd =
@@ -157,6 +176,9 @@ int main(int argc, char** argv) {
       ->envname("BENCH_TOKEN");
   submit_cmd->add_option("--requester", submit.requester, "who asks, e.g. the CI job");
   submit_cmd->add_option("--lot", submit.lot, "the production lot these rollers sample");
+  submit_cmd->add_option("--fleet", submit.fleet,
+                         "run on any free rig of this kind of the server's fleet "
+                         "(docs/fleet.md)");
   submit_cmd
       ->add_option("--out", submit.out_dir,
                    "directory for report.json, junit.xml, report.html, capture.drcap "
@@ -197,6 +219,14 @@ int main(int argc, char** argv) {
   audit_log_cmd->add_option("--limit", audit.limit, "the newest this many entries")
       ->capture_default_str();
   audit_log_cmd->add_flag("--json", audit.json, "machine-readable output");
+
+  app::FleetCommand fleet;
+  CLI::App* fleet_cmd = app.add_subcommand("fleet", "the daemons sharing a store (docs/fleet.md)");
+  fleet_cmd->require_subcommand(1);
+  CLI::App* fleet_status_cmd = fleet_cmd->add_subcommand(
+      "status", "every rig's daemon: state, queue, calibration due, last heartbeat");
+  fleet_status_cmd->add_option("--db,--store", fleet.db_path, kStoreHelp);
+  fleet_status_cmd->add_flag("--json", fleet.json, "machine-readable output");
 
   // Production lots (docs/lots.md).
   app::LotCommand lot;
@@ -260,6 +290,7 @@ int main(int argc, char** argv) {
   if (show_cmd->parsed()) return app::show_command(show);
   if (audit_verify_cmd->parsed()) return app::audit_verify_command(audit);
   if (audit_log_cmd->parsed()) return app::audit_log_command(audit);
+  if (fleet_status_cmd->parsed()) return app::fleet_status_command(fleet);
   if (lot_create_cmd->parsed()) return app::lot_create_command(lot);
   if (lot_status_cmd->parsed()) return app::lot_status_command(lot);
   if (lot_certify_cmd->parsed()) return app::lot_certify_command(lot);

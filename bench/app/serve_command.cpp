@@ -1,6 +1,7 @@
 // `bench serve`: the daemon that owns one rig and runs suites for many clients (CI jobs,
 // operators) over HTTP/JSON (docs/api.md).
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -58,6 +59,15 @@ int serve_command(const ServeCommand& cmd) {
   config.data_dir = cmd.data_dir;
   config.db_file = cmd.db_file;
   config.realtime = cmd.realtime;
+  config.name = cmd.name;
+  config.fleet_kind = cmd.fleet_kind;
+  config.sim_rig_serial = cmd.sim_rig_serial;
+  config.heartbeat = std::chrono::milliseconds(cmd.heartbeat_ms);
+  config.lease = std::chrono::milliseconds(static_cast<long long>(cmd.lease_s * 1000));
+  if (config.lease < 3 * config.heartbeat)
+    return usage_error("--lease must last at least three heartbeats (--heartbeat-ms)");
+  if (!cmd.sim_rig_serial.empty() && cmd.rig != "sim")
+    return usage_error("--sim-rig-serial is for --rig sim: a device reports its own serial");
   config.loopback_only = address.is_loopback();
   if (!config.loopback_only && cmd.token_file.empty())
     return usage_error("listening on " + host +
@@ -90,8 +100,6 @@ int serve_command(const ServeCommand& cmd) {
   if (d.interrupted_at_start() > 0)
     std::cerr << "bench serve: " << d.interrupted_at_start()
               << " run(s) left running by a previous daemon marked interrupted\n";
-  if (d.requeued_at_start() > 0)
-    std::cerr << "bench serve: " << d.requeued_at_start() << " queued run(s) re-queued\n";
 
   api::ServerOptions options;
   options.body_limit_bytes = cmd.body_limit_bytes;
@@ -107,9 +115,25 @@ int serve_command(const ServeCommand& cmd) {
   const auto bound = (*server)->local_endpoint();
   const std::string shown = bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
                                                     : bound.address().to_string();
-  std::cerr << "bench serve: listening on http://" << shown << ":" << bound.port() << std::endl;
+  char host_name[256] = "localhost";
+  ::gethostname(host_name, sizeof host_name - 1);
+  const std::string default_name = std::string(host_name) + ":" + std::to_string(bound.port());
+  const std::string api_url =
+      !cmd.api_url.empty() ? cmd.api_url
+      : bound.address().is_unspecified()
+          ? "http://" + std::string(host_name) + ":" + std::to_string(bound.port())
+          : "http://" + shown + ":" + std::to_string(bound.port());
+  if (auto started = d.start(default_name, api_url); !started) {
+    std::cerr << "bench serve: " << started.error() << "\n";
+    return report::kExitRigError;
+  }
+  std::cerr << "bench serve: listening on http://" << shown << ":" << bound.port() << " as "
+            << d.name()
+            << (cmd.fleet_kind.empty() ? "" : ", taking fleet jobs of kind " + cmd.fleet_kind)
+            << std::endl;
+  if (d.requeued_at_start() > 0)
+    std::cerr << "bench serve: " << d.requeued_at_start() << " queued run(s) re-queued\n";
 
-  d.start_worker();
   // On SIGINT/SIGTERM: no new connections or runs; the running run is stopped at its current
   // step (the runner aborts motion and retracts Z) and recorded; then the io loop ends.
   std::thread stopper;

@@ -61,6 +61,7 @@ int submit_command(const SubmitCommand& cmd) {
   }
   request.requester = cmd.requester;
   request.lot = cmd.lot;
+  request.fleet = cmd.fleet;
   if (request.requester.empty()) request.requester = user_name();
   if (cmd.timeout_s < 1e9)
     request.timeout = std::chrono::milliseconds(static_cast<long long>(cmd.timeout_s * 1000));

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <thread>
 
 #include "bench/client/http_client.hpp"
@@ -107,6 +108,7 @@ bool Session::submit(SubmitOutcome& outcome) {
                          {"rollers", request_.roller_serials},
                          {"requester", request_.requester}};
   if (!request_.lot.empty()) body["lot"] = request_.lot;
+  if (!request_.fleet.empty()) body["fleet"] = request_.fleet;
   const auto answer = client_.post_json("/api/v1/runs", body.dump());
   if (!answer) {
     if (answer.error().kind == HttpFailure::Interrupted) {
@@ -242,6 +244,19 @@ Session::WatchEnd Session::watch(SubmittedRun& run, std::string& why_lost) {
 }
 
 void Session::download(SubmittedRun& run) {
+  // A fleet run's files are on the daemon that ran it, which the row names.
+  std::unique_ptr<HttpClient> elsewhere;
+  if (const std::string files_url = string_field(run.row, "files_url"); !files_url.empty()) {
+    auto server = parse_server_url(files_url);
+    if (!server) {
+      run.error =
+          "run " + std::to_string(run.id) + ": files_url " + files_url + ": " + server.error();
+      return;
+    }
+    elsewhere = std::make_unique<HttpClient>(*server, request_.token);
+    elsewhere->set_timeout(options_.request_timeout);
+  }
+  HttpClient& files = elsewhere ? *elsewhere : control_;
   std::error_code ec;
   fs::create_directories(run.out_dir, ec);
   if (ec) {
@@ -256,7 +271,7 @@ void Session::download(SubmittedRun& run) {
       run.error = "cannot write " + partial.string();
       return;
     }
-    const auto answer = control_.stream_get(
+    const auto answer = files.stream_get(
         run_path(run.id) + "/" + spec.endpoint,
         [&](std::string_view bytes) {
           out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
@@ -333,7 +348,20 @@ SubmitOutcome Session::run() {
 
   for (SubmittedRun& run : outcome.runs) {
     std::string why_lost;
-    const WatchEnd end = watch(run, why_lost);
+    WatchEnd end = watch(run, why_lost);
+    // A fleet job whose rig's daemon died is queued again as a new run: follow the job.
+    while (end == WatchEnd::Final && run.state == "interrupted" && run.row.contains("next_run") &&
+           run.row["next_run"].is_number_integer()) {
+      const auto next = run.row["next_run"].get<std::int64_t>();
+      say(prefix(run) + "run " + std::to_string(run.id) + " was interrupted (" +
+          string_field(run.row, "error") + "); the fleet queued its job again as run " +
+          std::to_string(next));
+      run.interrupted_attempts.push_back(run.id);
+      run.id = next;
+      run.state = "queued";
+      run.row = nullptr;
+      end = watch(run, why_lost);
+    }
     if (end == WatchEnd::Stopped) {
       outcome.error = stop_reason() == Stop::TimedOut
                           ? "timed out after " + seconds_text(*request_.timeout) +

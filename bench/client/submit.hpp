@@ -29,6 +29,7 @@ struct SubmitRequest {
   std::vector<std::string> roller_serials;
   std::string requester;
   std::string lot;      // production lot the runs sample, or empty
+  std::string fleet;    // run on any free rig of this kind (docs/fleet.md), or empty
   std::string out_dir;  // the files of one roller; DIR/<serial>/ for each of several
   std::optional<std::chrono::milliseconds> timeout;  // from submission to every run's end
 };
@@ -48,6 +49,7 @@ struct SubmittedRun {
   std::string roller_serial;
   std::string suite;  // as submitted
   std::int64_t id = 0;
+  std::vector<std::int64_t> interrupted_attempts;  // fleet: earlier runs of the same job
   std::string state;  // the last state seen: final unless the submit was stopped
   int exit_code = 3;
   std::string error;                    // the run's error, or what went wrong fetching it

@@ -172,6 +172,7 @@ std::optional<StepFailure> RunSession::open_link() {
     if (!options_.rigsim_faults.empty())
       sim.faults += (sim.faults.empty() ? "" : ",") + options_.rigsim_faults;
     sim.seed = options_.rigsim_seed;
+    sim.rig_serial = options_.rigsim_serial;
     auto started = VirtualRig::start(sim);
     if (!started) {
       bad_input_ = started.error().bad_input;

@@ -33,6 +33,9 @@ struct RunOptions {
   // and a seed replacing the roller file's (rigsim --seed).
   std::string rigsim_faults;
   std::optional<std::uint64_t> rigsim_seed;
+  // Virtual rig only: the rig serial it reports (rigsim --serial), so the runs of several
+  // virtual rigs in one fleet say which rig ran them. Empty: rigsim's default.
+  std::string rigsim_serial;
   // Every `lane` step selects this lane instead of the suite's (bench msa: the lane is
   // the study's appraiser). Empty = as the suite says.
   std::optional<int> lane_override;

@@ -86,6 +86,7 @@ std::expected<std::unique_ptr<VirtualRig>, LaunchError> VirtualRig::start(
   if (options.session != 0) args.insert(args.end(), {"--session", std::to_string(options.session)});
   if (!options.faults.empty()) args.insert(args.end(), {"--faults", options.faults});
   if (options.seed) args.insert(args.end(), {"--seed", std::to_string(*options.seed)});
+  if (!options.rig_serial.empty()) args.insert(args.end(), {"--serial", options.rig_serial});
   const pid_t pid = spawn(*exe, args, log);
   if (pid < 0)
     return std::unexpected(

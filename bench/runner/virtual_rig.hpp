@@ -19,6 +19,7 @@ struct VirtualRigOptions {
   std::uint64_t session = 0;          // rigsim --session, when not 0
   std::string faults;                 // rigsim --faults, when not empty
   std::optional<std::uint64_t> seed;  // rigsim --seed
+  std::string rig_serial;             // rigsim --serial, when not empty
 };
 
 struct LaunchError {

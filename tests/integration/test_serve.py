@@ -42,12 +42,12 @@ def token_file(env):
 
 
 class Daemon:
-    def __init__(self, env, data, *extra):
+    def __init__(self, env, data, *extra, rollers=None):
         self.data = data
         self.proc = subprocess.Popen(
             [env.bench, "serve", "--rig", "sim", "--listen", "127.0.0.1:0", "--token-file",
              token_file(env), "--data", data, "--suites", env.path("fixtures", "suites"),
-             "--rollers", env.path("fixtures", "rollers"), *extra],
+             "--rollers", rollers or env.path("fixtures", "rollers"), *extra],
             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
         self.log = []
         deadline = time.monotonic() + 30
