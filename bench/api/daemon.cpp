@@ -137,7 +137,7 @@ std::expected<void, std::string> Daemon::start(const std::string& default_name,
   // Joining first: a live daemon already under this name is refused here, before anything
   // it holds is touched.
   if (auto joined = db_->fleet_heartbeat(member()); !joined) return std::unexpected(joined.error());
-  last_heartbeat_ok_ = std::chrono::steady_clock::now();
+  last_renewal_ = std::chrono::steady_clock::now().time_since_epoch().count();
   // Fleet jobs a previous life of this daemon claimed (it died, or was killed): taken back
   // now rather than after their leases run out.
   auto recovered = db_->recover_fleet_jobs(config_.name, config_.name);
@@ -158,6 +158,7 @@ std::expected<void, std::string> Daemon::start(const std::string& default_name,
   if (rig_owner_) rig_owner_->start();
   worker_ = std::thread([this] { work(); });
   fleet_thread_ = std::thread([this] { fleet_loop(); });
+  lease_watchdog_ = std::thread([this] { watch_lease(); });
   return {};
 }
 
@@ -206,6 +207,7 @@ Daemon::~Daemon() {
   fleet_wake_.notify_all();
   if (worker_.joinable()) worker_.join();
   if (fleet_thread_.joinable()) fleet_thread_.join();
+  if (lease_watchdog_.joinable()) lease_watchdog_.join();
 }
 
 void Daemon::stop() {
@@ -217,6 +219,7 @@ void Daemon::stop() {
   }
   fleet_wake_.notify_all();
   if (fleet_thread_.joinable()) fleet_thread_.join();
+  if (lease_watchdog_.joinable()) lease_watchdog_.join();
   if (rig_owner_) rig_owner_->stop();
   settle_pending_ends();  // a last try: the store may be back
   // Fleet jobs claimed but not started go back to the fleet for another rig.
@@ -583,6 +586,16 @@ HttpResponse Daemon::submit(const HttpRequest& request, const ApiToken& caller) 
           400, "bad_request",
           "rollers: no roller file with serial '" + serials.back() + "' in " + config_.rollers_dir);
   }
+  if (!fleet_kind.empty()) {
+    // A kind no daemon ever joined with is most likely a typo: the jobs would wait for ever.
+    auto members = db_->fleet_rigs();
+    if (!members) throw std::runtime_error("results database: " + members.error());
+    if (std::ranges::none_of(*members,
+                             [&](const store::FleetRig& r) { return r.kind == fleet_kind; }))
+      return error_response(409, "conflict",
+                            "fleet: no daemon of kind '" + fleet_kind +
+                                "' has joined this store (bench serve --fleet KIND)");
+  }
   const std::string lot_name = body.value("lot", std::string());
   if (!lot_name.empty())
     if (auto joins = lot::lot_accepts_runs(*db_, lot_name, suite->spec.model); !joins)
@@ -638,11 +651,22 @@ std::string Daemon::owner_of(std::int64_t id) {
     std::lock_guard lock(mutex_);
     if (auto it = owners_.find(id); it != owners_.end()) return it->second;
   }
-  // Submitted before a restart: the audit log says who.
+  // Submitted before a restart, or to another daemon of the fleet: the audit log says who.
+  // A later attempt of a fleet job belongs to whoever submitted the job (its first run).
+  std::int64_t submitted = id;
+  if (auto row = db_->get_run(id); row && *row && (*row)->fleet_job) {
+    store::RunFilter filter;
+    filter.limit = 100000;
+    filter.roller_serial = (*row)->roller_serial;
+    if (auto runs = db_->list_runs(filter))
+      for (const store::RunRow& r : *runs)
+        if (r.fleet_job == (*row)->fleet_job) submitted = std::min(submitted, r.id);
+  }
   auto log = db_->audit_log(100000);
   if (log)
     for (const store::AuditEntry& entry : *log)
-      if (entry.action == "run.submit" && entry.subject == subject_of(id)) return entry.actor;
+      if (entry.action == "run.submit" && entry.subject == subject_of(submitted))
+        return entry.actor;
   return "";
 }
 
@@ -655,6 +679,7 @@ HttpResponse Daemon::cancel(std::int64_t id, const ApiToken& caller, const std::
     case CancelOutcome::CancelledInQueue: {
       auto set = db_->set_state(id, store::RunState::Cancelled, "cancelled by " + caller.name);
       if (!set) throw std::runtime_error("results database: " + set.error());
+      if (is_fleet_run(id)) finish_fleet_job(id, false);  // a claimed job waiting here
       audit(caller.name, to_string(caller.role), "run.cancel", id, origin, json_text(detail));
       metrics_.count_run_state("cancelled");
       publish(id, "state", json_text(json{{"id", id}, {"state", "cancelled"}}));
@@ -853,7 +878,14 @@ void Daemon::work() {
       spdlog::error("bench serve: run {}: {}", *id, e.what());
     }
     lease.reset();  // the owner reconnects now if the run lost the link
-    if (is_fleet_run(*id)) finish_fleet_job(*id);
+    if (is_fleet_run(*id)) {
+      // A fleet run its daemon stopped (a daemon stop, a lost store), not one a client
+      // cancelled, has no verdict: its job is queued again for another rig.
+      auto row = db_->get_run(*id);
+      const bool stopped_unjudged =
+          !queue_.cancel_requested() && row && *row && (*row)->state == store::RunState::Aborted;
+      finish_fleet_job(*id, stopped_unjudged);
+    }
     queue_.finish(*id);
   }
 }
@@ -911,18 +943,23 @@ void Daemon::execute(std::int64_t id, rig::RigClient* held_rig) {
   auto row = db_->get_run(id);
   if (!row || !*row || (*row)->state != store::RunState::Queued) return;  // cancelled meanwhile
   const store::RunRow run = **row;
-  // A fleet job taken back meanwhile (this daemon missed heartbeats) is another rig's now.
-  if (run.fleet_job && !fleet_claim_held(id)) {
-    spdlog::warn("bench serve: run {}: the fleet took its job back before it started", id);
-    return;
-  }
   {
     std::lock_guard lock(mutex_);
     lost_claim_reason_.clear();
   }
-
-  auto started = db_->set_state(id, store::RunState::Running);
-  if (!started) throw std::runtime_error("results database: " + started.error());
+  if (run.fleet_job) {
+    // Started only while this daemon still holds the job, in one transaction: a job taken
+    // back meanwhile (this daemon missed heartbeats) is another rig's now.
+    auto started = db_->start_fleet_run(id, config_.name);
+    if (!started) throw std::runtime_error("results database: " + started.error());
+    if (!*started) {
+      spdlog::warn("bench serve: run {}: the fleet took its job back before it started", id);
+      post_end(id);  // its subscribers here follow it from the store again
+      return;
+    }
+  } else if (auto started = db_->set_state(id, store::RunState::Running); !started) {
+    throw std::runtime_error("results database: " + started.error());
+  }
   metrics_.count_run_state("running");
   audit("daemon", "system", "run.start", id, "daemon",
         json_text(
@@ -1050,10 +1087,11 @@ void Daemon::fleet_loop() {
   std::unique_lock lock(mutex_);
   while (!fleet_stopping_) {
     lock.unlock();
-    heartbeat();
-    settle_pending_ends();
-    recover_expired_jobs();
-    claim_fleet_job();
+    if (heartbeat()) {  // without the store, the rest would only fail again
+      settle_pending_ends();
+      recover_expired_jobs();
+      claim_fleet_job();
+    }
     lock.lock();
     fleet_wake_.wait_for(lock, config_.heartbeat, [this] { return fleet_stopping_; });
   }
@@ -1091,56 +1129,74 @@ store::FleetMember Daemon::member() {
 
 // Renews this daemon's claims and learns what became of them: a job a client cancelled is
 // stopped here; a job the fleet took back (this daemon's heartbeats stopped reaching the
-// store for a whole lease) is stopped at once. Without the store for half a lease, the
-// running fleet run is stopped too, before another rig may take its job: a job never runs on
-// two rigs at once.
-void Daemon::heartbeat() {
+// store for a whole lease: it was frozen or cut off) is stopped at once. False when the store
+// did not answer.
+bool Daemon::heartbeat() {
+  // The lease was renewed as of the moment the heartbeat was sent, not when it came back.
+  const auto sent = std::chrono::steady_clock::now();
   const auto beat = db_->fleet_heartbeat(member());
-  const auto now = std::chrono::steady_clock::now();
-  const auto running = queue_.running();
-  const bool running_fleet = running && is_fleet_run(*running);
-  std::string stop_reason;
   if (!beat) {
-    {
-      std::lock_guard lock(mutex_);
-      if (!store_unreachable_)
-        spdlog::error("bench serve: the results database does not answer: {}", beat.error());
-      store_unreachable_ = true;
-    }
-    if (running_fleet && now - last_heartbeat_ok_ > config_.lease / 2)
-      stop_reason =
-          "the results database was out of reach for half a lease, so the fleet may "
-          "give this job to another rig: the run was stopped";
-  } else {
-    {
-      std::lock_guard lock(mutex_);
-      if (store_unreachable_) spdlog::info("bench serve: the results database answers again");
-      store_unreachable_ = false;
-    }
-    last_heartbeat_ok_ = now;
-    for (const std::int64_t id : beat->cancel_requested)
-      if (queue_.cancel(id) == CancelOutcome::CancelledInQueue) {
-        if (auto set = db_->set_state(id, store::RunState::Cancelled, "cancelled"); !set)
-          spdlog::error("bench serve: run {}: {}", id, set.error());
-        finish_fleet_job(id);
-        post_event(id, "state", json_text(json{{"id", id}, {"state", "cancelled"}}));
-        post_end(id);
-      }
-    release_stray_claims(beat->claimed_runs);
-    if (running_fleet && !std::ranges::count(beat->claimed_runs, *running))
-      stop_reason =
-          "the fleet gave this run's job to another rig (this daemon's heartbeats had "
-          "not reached the results database for a whole lease): the run was stopped";
+    std::lock_guard lock(mutex_);
+    if (!store_unreachable_)
+      spdlog::error("bench serve: the results database does not answer: {}", beat.error());
+    store_unreachable_ = true;
+    return false;
   }
-  if (!stop_reason.empty()) {
-    {
-      std::lock_guard lock(mutex_);
-      if (!lost_claim_reason_.empty()) return;  // said already
-      lost_claim_reason_ = stop_reason;
-    }
-    spdlog::error("bench serve: run {}: {}", *running, stop_reason);
-    queue_.stop_running();
+  last_renewal_ = sent.time_since_epoch().count();
+  {
+    std::lock_guard lock(mutex_);
+    if (store_unreachable_) spdlog::info("bench serve: the results database answers again");
+    store_unreachable_ = false;
   }
+  for (const std::int64_t id : beat->cancel_requested)
+    if (queue_.cancel(id) == CancelOutcome::CancelledInQueue) {
+      if (auto set = db_->set_state(id, store::RunState::Cancelled, "cancelled"); !set)
+        spdlog::error("bench serve: run {}: {}", id, set.error());
+      finish_fleet_job(id, false);
+      post_event(id, "state", json_text(json{{"id", id}, {"state", "cancelled"}}));
+      post_end(id);
+    }
+  release_stray_claims(beat->claimed_runs);
+  const auto running = queue_.running();
+  if (running && is_fleet_run(*running) && !std::ranges::count(beat->claimed_runs, *running))
+    stop_unclaimed_run(*running,
+                       "the fleet gave this run's job to another rig (this daemon's heartbeats "
+                       "had not reached the results database for a whole lease): the run was "
+                       "stopped");
+  return true;
+}
+
+// The lease watchdog: a thread of its own, so that a heartbeat blocked on an unreachable
+// store (libpq gives up after its timeouts) cannot delay it. A fleet run whose lease was last
+// renewed more than half a lease ago is stopped, before another rig can take its job: a job
+// never runs on two rigs at once.
+void Daemon::watch_lease() {
+  std::unique_lock lock(mutex_);
+  const auto period =
+      std::min<std::chrono::milliseconds>(config_.heartbeat / 2, std::chrono::milliseconds(100));
+  while (!fleet_stopping_) {
+    fleet_wake_.wait_for(lock, period, [this] { return fleet_stopping_; });
+    lock.unlock();
+    const auto running = queue_.running();
+    const std::chrono::steady_clock::time_point renewed{
+        std::chrono::steady_clock::duration(last_renewal_.load())};
+    if (running && is_fleet_run(*running) &&
+        std::chrono::steady_clock::now() - renewed > config_.lease / 2)
+      stop_unclaimed_run(*running,
+                         "the results database was out of reach for half a lease, so the fleet "
+                         "may give this job to another rig: the run was stopped");
+    lock.lock();
+  }
+}
+
+void Daemon::stop_unclaimed_run(std::int64_t id, const std::string& reason) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!lost_claim_reason_.empty()) return;  // said already
+    lost_claim_reason_ = reason;
+  }
+  spdlog::error("bench serve: run {}: {}", id, reason);
+  queue_.stop_running(id);
 }
 
 // A claim whose run is neither running here nor waiting in this daemon's queue (its start was
@@ -1151,7 +1207,7 @@ void Daemon::release_stray_claims(const std::vector<std::int64_t>& claimed_runs)
     if (queue_.running() == id || queue_.position(id)) continue;
     {
       std::lock_guard lock(mutex_);
-      if (unclosed_jobs_.count(id) ||
+      if (unclosed_jobs_.contains(id) ||
           std::ranges::any_of(pending_ends_, [id](const PendingEnd& p) { return p.id == id; }))
         continue;
     }
@@ -1217,27 +1273,23 @@ bool Daemon::is_fleet_run(std::int64_t id) {
   return fleet_runs_.count(id) > 0;
 }
 
-bool Daemon::fleet_claim_held(std::int64_t id) {
-  auto job = db_->fleet_job_of_run(id);
-  return job && *job && (*job)->run_id == id && (*job)->state == store::FleetJobState::Claimed &&
-         (*job)->claimed_by == config_.name;
-}
-
-void Daemon::finish_fleet_job(std::int64_t id) {
+void Daemon::finish_fleet_job(std::int64_t id, bool retry) {
   {
     std::lock_guard lock(mutex_);
     // Its end is not recorded yet: the job closes after it (settle_pending_ends).
     if (std::ranges::any_of(pending_ends_, [id](const PendingEnd& p) { return p.id == id; }))
       return;
   }
-  auto closed = db_->finish_fleet_job(id);
+  auto closed = db_->finish_fleet_job(id, config_.name, retry);
   std::lock_guard lock(mutex_);
   if (closed) {
     fleet_runs_.erase(id);
     unclosed_jobs_.erase(id);
+    if (*closed == store::FleetJobState::Queued)
+      spdlog::warn("bench serve: run {} was stopped unjudged: its job is queued again", id);
   } else {
     spdlog::error("bench serve: {}", closed.error());
-    unclosed_jobs_.insert(id);
+    unclosed_jobs_[id] = retry;
   }
 }
 
@@ -1247,11 +1299,11 @@ void Daemon::finish_fleet_job(std::int64_t id) {
 // then: the report files stay in the run's directory, and the database holds no half of it.
 void Daemon::settle_pending_ends() {
   std::vector<PendingEnd> pending;
-  std::vector<std::int64_t> unclosed;
+  std::map<std::int64_t, bool> unclosed;
   {
     std::lock_guard lock(mutex_);
     pending = pending_ends_;
-    unclosed.assign(unclosed_jobs_.begin(), unclosed_jobs_.end());
+    unclosed = unclosed_jobs_;
   }
   for (const PendingEnd& end : pending) {
     auto row = db_->get_run(end.id);
@@ -1271,11 +1323,12 @@ void Daemon::settle_pending_ends() {
       std::lock_guard lock(mutex_);
       std::erase_if(pending_ends_, [&](const PendingEnd& p) { return p.id == end.id; });
     }
-    if (is_fleet_run(end.id)) finish_fleet_job(end.id);
+    // Its report never reached the store: the job runs again for a verdict on record.
+    if (is_fleet_run(end.id)) finish_fleet_job(end.id, true);
     post_event(end.id, "state", json_text(json{{"id", end.id}, {"state", state}}));
     post_end(end.id);
   }
-  for (const std::int64_t id : unclosed) finish_fleet_job(id);
+  for (const auto& [id, retry] : unclosed) finish_fleet_job(id, retry);
 }
 
 }  // namespace derma::api

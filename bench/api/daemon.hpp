@@ -7,6 +7,7 @@
 // thread runs the suites and hands events to the io thread with asio::post.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -100,17 +101,17 @@ class Daemon {
   // ---- the fleet (heartbeat thread)
   void fleet_loop();
   store::FleetMember member();
-  void heartbeat();
+  bool heartbeat();
+  void watch_lease();
+  void stop_unclaimed_run(std::int64_t id, const std::string& reason);
   void recover_expired_jobs();
   void release_stray_claims(const std::vector<std::int64_t>& claimed_runs);
   void claim_fleet_job();
   bool ready_for_fleet_work();
   // A run whose end could not be recorded (the store was unreachable): kept and retried.
   void settle_pending_ends();
-  void finish_fleet_job(std::int64_t id);
+  void finish_fleet_job(std::int64_t id, bool retry);
   bool is_fleet_run(std::int64_t id);
-  // Whether this daemon still holds the job of a claimed run, checked before it starts.
-  bool fleet_claim_held(std::int64_t id);
 
   void work();
   // Phantom lanes of a held device rig (docs/api.md, "Phantom lanes"): a lane rolled once
@@ -157,6 +158,9 @@ class Daemon {
   std::unique_ptr<RigOwner> rig_owner_;
   std::string api_url_;
   std::thread fleet_thread_;
+  std::thread lease_watchdog_;
+  // When the claims' leases were last renewed (a heartbeat's send time), steady clock ticks.
+  std::atomic<std::chrono::steady_clock::rep> last_renewal_{0};
 
   std::mutex mutex_;                            // guards what follows
   std::map<std::int64_t, std::string> owners_;  // run id -> submitting token name
@@ -171,11 +175,10 @@ class Daemon {
     std::int64_t id = 0;
     std::string message;
   };
-  std::vector<PendingEnd> pending_ends_;  // ends the store did not take yet
-  std::set<std::int64_t> unclosed_jobs_;  // final runs whose fleet job is not closed yet
-  std::chrono::steady_clock::time_point last_heartbeat_ok_;
-  bool store_unreachable_ = false;  // logged once per outage
-  std::string lost_claim_reason_;   // why the running run was stopped, if it was
+  std::vector<PendingEnd> pending_ends_;        // ends the store did not take yet
+  std::map<std::int64_t, bool> unclosed_jobs_;  // ended runs whose job is not closed: retry?
+  bool store_unreachable_ = false;              // logged once per outage
+  std::string lost_claim_reason_;               // why the running run was stopped, if it was
 
   std::map<std::int64_t, std::vector<std::shared_ptr<EventStream>>> subscribers_;  // io thread
 };

@@ -67,9 +67,9 @@ CancelOutcome RunQueue::cancel(std::int64_t run_id) {
   return CancelOutcome::NotActive;
 }
 
-bool RunQueue::stop_running() {
+bool RunQueue::stop_running(std::int64_t run_id) {
   std::lock_guard lock(mutex_);
-  if (!running_) return false;
+  if (running_ != run_id) return false;
   stop_ = true;
   return true;
 }

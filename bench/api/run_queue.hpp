@@ -34,8 +34,8 @@ class RunQueue {
   void finish(std::int64_t run_id);
   CancelOutcome cancel(std::int64_t run_id);
   // Asks the running run to stop without calling it cancelled (the daemon lost its claim on
-  // a fleet job); false when none runs.
-  bool stop_running();
+  // a fleet job); false when that run is not the one running.
+  bool stop_running(std::int64_t run_id);
   // Stops accepting runs, wakes take(), and asks the running run to stop.
   void close();
 

@@ -46,10 +46,12 @@ std::string fleet_rig_address(const std::string& kind) {
 
 // Locks the rows a claim or a recovery reads, skipping rows another daemon is changing
 // (PostgreSQL); SQLite's write transaction already holds the database's one writer lock.
-std::string row_locks(const sql::Connection& db, const char* tables = "") {
+enum class Locked { Skip, Wait };
+std::string row_locks(const sql::Connection& db, const char* tables = "",
+                      Locked locked = Locked::Skip) {
   if (db.dialect() != sql::Dialect::Postgresql) return "";
   return std::string(" FOR UPDATE") + (*tables ? std::string(" OF ") + tables : "") +
-         " SKIP LOCKED";
+         (locked == Locked::Skip ? " SKIP LOCKED" : "");
 }
 
 std::string job_columns(const sql::Connection& db) {
@@ -85,6 +87,31 @@ std::expected<void, std::string> requeue_job(sql::Connection& db, std::int64_t j
   return run.run();
 }
 
+// A job taken back from its daemon before its run started: queued again for another rig, or,
+// when a client had asked to cancel it, cancelled with its run (the request is not lost).
+// Returns what became of it: "queued" or "cancelled".
+std::expected<std::string, std::string> give_back(sql::Connection& db, std::int64_t job_id,
+                                                  const std::string& kind, std::int64_t run_id,
+                                                  bool cancel_requested) {
+  if (!cancel_requested) {
+    if (auto done = requeue_job(db, job_id, kind, run_id); !done)
+      return std::unexpected(done.error());
+    return "queued";
+  }
+  const std::string now = now_utc();
+  Statement job(db,
+                "UPDATE fleet_jobs SET state = 'cancelled', finished_at = ?, "
+                "lease_expires_ms = NULL WHERE id = ?");
+  job.bind(now).bind(job_id);
+  if (auto done = job.run(); !done) return std::unexpected(done.error());
+  Statement run(db,
+                "UPDATE runs SET state = 'cancelled', finished_at = ?, "
+                "error = 'cancelled before it started' WHERE id = ? AND state = 'queued'");
+  run.bind(now).bind(run_id);
+  if (auto done = run.run(); !done) return std::unexpected(done.error());
+  return "cancelled";
+}
+
 // A fresh queued run for the job's next attempt: the same suite, roller, lot and requester.
 std::expected<std::int64_t, std::string> next_attempt(sql::Connection& db,
                                                       std::int64_t previous_run,
@@ -104,6 +131,8 @@ struct HeldJob {
   std::int64_t id = 0, run_id = 0;
   std::string kind, claimed_by, run_state;
   int attempts = 0;
+  bool cancel_requested = false;
+  std::string why;  // why its daemon no longer holds it, for the interrupted run's error
 };
 
 // Recovers one job its daemon no longer holds (fleet.hpp): audited in the same transaction.
@@ -113,23 +142,26 @@ std::expected<FleetRecovery, std::string> recover(sql::Connection& db, const Hel
   const std::string now = now_utc();
   std::string job_state = "queued";
   if (job.run_state == "queued") {
-    if (auto done = requeue_job(db, job.id, job.kind, job.run_id); !done)
-      return std::unexpected(done.error());
-    r.next_run_id = job.run_id;
+    auto given = give_back(db, job.id, job.kind, job.run_id, job.cancel_requested);
+    if (!given) return std::unexpected(given.error());
+    job_state = *given;
+    if (job_state == "queued") r.next_run_id = job.run_id;
+    if (job_state == "cancelled") r.run_state = "cancelled";
   } else if (job.run_state == "running" || job.run_state == "interrupted") {
     if (job.run_state == "running") {
       Statement run(db,
                     "UPDATE runs SET state = 'interrupted', finished_at = ?, error = ? "
                     "WHERE id = ? AND state = 'running'");
       run.bind(now)
-          .bind("its daemon " + job.claimed_by + " stopped renewing its claim on fleet job " +
-                std::to_string(job.id) +
-                " (no heartbeat for a whole lease): the run cannot be trusted")
+          .bind("fleet job " + std::to_string(job.id) + " was taken back from its daemon " +
+                job.claimed_by + " (" + job.why + "): the run cannot be trusted")
           .bind(job.run_id);
       if (auto done = run.run(); !done) return std::unexpected(done.error());
       r.run_state = "interrupted";
     }
-    if (job.attempts < kMaxFleetAttempts) {
+    if (job.cancel_requested) {
+      job_state = "cancelled";  // a client asked to cancel it: no further attempt
+    } else if (job.attempts < kMaxFleetAttempts) {
       auto next = next_attempt(db, job.run_id, job.kind);
       if (!next) return std::unexpected(next.error());
       if (auto done = requeue_job(db, job.id, job.kind, *next); !done)
@@ -288,10 +320,13 @@ std::expected<std::optional<FleetClaim>, std::string> ResultsDb::claim_fleet_job
   if (!tx.error().empty()) return failed(tx.error());
   FleetClaim claim;
   {
+    // (The join skips a job whose run is not queued, should one ever be inconsistent, rather
+    // than let it block every claim of its kind.)
     Statement next(db,
-                   "SELECT id, run_id, attempts FROM fleet_jobs WHERE state = 'queued' AND "
-                   "kind = ? ORDER BY id LIMIT 1" +
-                       row_locks(db));
+                   "SELECT j.id, j.run_id, j.attempts FROM fleet_jobs j JOIN runs r "
+                   "ON r.id = j.run_id WHERE j.state = 'queued' AND j.kind = ? AND "
+                   "r.state = 'queued' ORDER BY j.id LIMIT 1" +
+                       row_locks(db, "j"));
     next.bind(m.kind);
     if (!next.step()) {
       if (!next.ok()) return failed(next.error());
@@ -330,7 +365,7 @@ std::expected<std::vector<FleetRecovery>, std::string> ResultsDb::recover_fleet_
   std::vector<HeldJob> held;
   {
     Statement s(db, std::string("SELECT j.id, j.run_id, j.kind, j.claimed_by, j.attempts, r.state, "
-                                "r.runner, CASE WHEN j.lease_expires_ms < ") +
+                                "r.runner, j.cancel_requested, CASE WHEN j.lease_expires_ms < ") +
                         db.now_ms_sql() +
                         " THEN 1 ELSE 0 END FROM fleet_jobs j JOIN runs r ON r.id = j.run_id "
                         "WHERE j.state = 'claimed' ORDER BY j.id" +
@@ -339,7 +374,7 @@ std::expected<std::vector<FleetRecovery>, std::string> ResultsDb::recover_fleet_
       // Taken back: a lease that ran out; every claim of `daemon`; a run whose process is
       // known gone (it died on this host); a run that ended without its job being closed.
       const std::string run_state = s.text(5);
-      const bool expired = s.integer(7) != 0;
+      const bool expired = s.integer(8) != 0;
       // (process_is_gone counts this very process as gone: its own runs are not judged so.)
       const bool gone = run_state == "running" && s.text(6) != me && process_is_gone(s.text(6));
       const bool ended = run_state == "interrupted";  // by a bench from before the fleet
@@ -351,6 +386,11 @@ std::expected<std::vector<FleetRecovery>, std::string> ResultsDb::recover_fleet_
       job.claimed_by = s.text(3);
       job.attempts = static_cast<int>(s.integer(4));
       job.run_state = s.text(5);
+      job.cancel_requested = s.integer(7) != 0;
+      job.why = s.text(3) == daemon ? "it started again while holding it"
+                : gone              ? "its process on this host ended"
+                : expired           ? "no heartbeat for a whole lease"
+                                    : "its run was interrupted";
       held.push_back(std::move(job));
     }
     if (!s.ok()) return failed(s.error());
@@ -365,19 +405,80 @@ std::expected<std::vector<FleetRecovery>, std::string> ResultsDb::recover_fleet_
   return recovered;
 }
 
-std::expected<void, std::string> ResultsDb::finish_fleet_job(std::int64_t run_id) {
+std::expected<bool, std::string> ResultsDb::start_fleet_run(std::int64_t run_id,
+                                                            const std::string& daemon) {
   std::lock_guard lock(impl_->mutex);
   sql::Connection& db = *impl_->db;
-  Statement s(db,
-              "UPDATE fleet_jobs SET finished_at = ?, lease_expires_ms = NULL, state = CASE WHEN "
-              "(SELECT state FROM runs WHERE id = ?) = 'cancelled' THEN 'cancelled' ELSE 'done' "
-              "END WHERE run_id = ? AND state = 'claimed' AND "
-              "(SELECT state FROM runs WHERE id = ?) NOT IN ('queued', 'running')");
-  s.bind(now_utc()).bind(run_id).bind(run_id).bind(run_id);
-  if (auto done = s.run(); !done)
-    return std::unexpected("closing the fleet job of run " + std::to_string(run_id) + ": " +
-                           done.error());
-  return {};
+  const auto failed = [&](const std::string& why) {
+    return std::unexpected("starting run " + std::to_string(run_id) + ": " + why);
+  };
+  WriteTransaction tx(db);  // as set_state: queued -> running happens once, under the lock
+  if (!tx.error().empty()) return failed(tx.error());
+  const std::string now = now_utc();
+  Statement start(db,
+                  "UPDATE runs SET state = 'running', started_at = ?, runner = ? "
+                  "WHERE id = ? AND state = 'queued' AND EXISTS (SELECT 1 FROM fleet_jobs j "
+                  "WHERE j.run_id = runs.id AND j.state = 'claimed' AND j.claimed_by = ?)");
+  start.bind(now).bind(this_process_identity()).bind(run_id).bind(daemon);
+  if (auto done = start.run(); !done) return failed(done.error());
+  const bool started = start.rows_changed() == 1;
+  if (auto done = tx.commit(); !done) return failed(done.error());
+  return started;
+}
+
+std::expected<FleetJobState, std::string> ResultsDb::finish_fleet_job(std::int64_t run_id,
+                                                                      const std::string& daemon,
+                                                                      bool retry) {
+  std::lock_guard lock(impl_->mutex);
+  sql::Connection& db = *impl_->db;
+  const auto failed = [&](const std::string& why) {
+    return std::unexpected("closing the fleet job of run " + std::to_string(run_id) + ": " + why);
+  };
+  WriteTransaction tx(db, WriteTransaction::Lock::RowsOnly);
+  if (!tx.error().empty()) return failed(tx.error());
+  std::int64_t job = 0;
+  std::string kind, run_state;
+  int attempts = 0;
+  bool cancel_requested = false;
+  {
+    Statement s(db,
+                "SELECT j.id, j.kind, j.attempts, j.cancel_requested, r.state FROM fleet_jobs j "
+                "JOIN runs r ON r.id = j.run_id WHERE j.run_id = ? AND j.claimed_by = ? AND "
+                "j.state = 'claimed'" +
+                    row_locks(db, "j", Locked::Wait));
+    s.bind(run_id).bind(daemon);
+    if (s.step()) {
+      job = s.integer(0);
+      kind = s.text(1);
+      attempts = static_cast<int>(s.integer(2));
+      cancel_requested = s.integer(3) != 0;
+      run_state = s.text(4);
+    }
+    if (!s.ok()) return failed(s.error());
+  }
+  // Not this daemon's (any more), or its run has not ended: nothing to close.
+  if (job == 0 || run_state == "queued" || run_state == "running") {
+    if (auto done = tx.commit(); !done) return failed(done.error());
+    return FleetJobState::Claimed;
+  }
+  FleetJobState outcome = run_state == "cancelled" ? FleetJobState::Cancelled : FleetJobState::Done;
+  if (retry && run_state != "cancelled" && !cancel_requested) {
+    outcome = attempts < kMaxFleetAttempts ? FleetJobState::Queued : FleetJobState::Failed;
+    if (outcome == FleetJobState::Queued) {
+      auto next = next_attempt(db, run_id, kind);
+      if (!next) return failed(next.error());
+      if (auto done = requeue_job(db, job, kind, *next); !done) return failed(done.error());
+    }
+  }
+  if (outcome != FleetJobState::Queued) {
+    Statement close(db,
+                    "UPDATE fleet_jobs SET state = ?, finished_at = ?, lease_expires_ms = NULL "
+                    "WHERE id = ?");
+    close.bind(to_string(outcome)).bind(now_utc()).bind(job);
+    if (auto done = close.run(); !done) return failed(done.error());
+  }
+  if (auto done = tx.commit(); !done) return failed(done.error());
+  return outcome;
 }
 
 std::expected<bool, std::string> ResultsDb::release_fleet_run(const std::string& daemon,
@@ -391,21 +492,24 @@ std::expected<bool, std::string> ResultsDb::release_fleet_run(const std::string&
   if (!tx.error().empty()) return failed(tx.error());
   std::int64_t job = 0;
   std::string kind;
+  bool cancel_requested = false;
   {
     Statement s(db,
-                "SELECT j.id, j.kind FROM fleet_jobs j JOIN runs r ON r.id = j.run_id "
-                "WHERE j.run_id = ? AND j.claimed_by = ? AND j.state = 'claimed' AND "
-                "r.state = 'queued'" +
-                    row_locks(db, "j"));
+                "SELECT j.id, j.kind, j.cancel_requested FROM fleet_jobs j JOIN runs r "
+                "ON r.id = j.run_id WHERE j.run_id = ? AND j.claimed_by = ? AND "
+                "j.state = 'claimed' AND r.state = 'queued'" +
+                    row_locks(db, "j", Locked::Wait));
     s.bind(run_id).bind(daemon);
     if (s.step()) {
       job = s.integer(0);
       kind = s.text(1);
+      cancel_requested = s.integer(2) != 0;
     }
     if (!s.ok()) return failed(s.error());
   }
   if (job != 0)
-    if (auto done = requeue_job(db, job, kind, run_id); !done) return failed(done.error());
+    if (auto given = give_back(db, job, kind, run_id, cancel_requested); !given)
+      return failed(given.error());
   if (auto done = tx.commit(); !done) return failed(done.error());
   return job != 0;
 }
@@ -418,18 +522,26 @@ std::expected<int, std::string> ResultsDb::leave_fleet(const std::string& daemon
   };
   WriteTransaction tx(db, WriteTransaction::Lock::RowsOnly);
   if (!tx.error().empty()) return failed(tx.error());
-  std::vector<std::pair<std::int64_t, std::pair<std::int64_t, std::string>>> unstarted;
+  struct Unstarted {
+    std::int64_t job = 0, run = 0;
+    std::string kind;
+    bool cancel_requested = false;
+  };
+  std::vector<Unstarted> unstarted;
   {
     Statement s(db,
-                "SELECT j.id, j.run_id, j.kind FROM fleet_jobs j JOIN runs r ON r.id = j.run_id "
-                "WHERE j.claimed_by = ? AND j.state = 'claimed' AND r.state = 'queued'" +
-                    row_locks(db, "j"));
+                "SELECT j.id, j.run_id, j.kind, j.cancel_requested FROM fleet_jobs j JOIN runs r "
+                "ON r.id = j.run_id WHERE j.claimed_by = ? AND j.state = 'claimed' AND "
+                "r.state = 'queued'" +
+                    row_locks(db, "j", Locked::Wait));
     s.bind(daemon);
-    while (s.step()) unstarted.push_back({s.integer(0), {s.integer(1), s.text(2)}});
+    while (s.step())
+      unstarted.push_back({s.integer(0), s.integer(1), s.text(2), s.integer(3) != 0});
     if (!s.ok()) return failed(s.error());
   }
-  for (const auto& [job, run] : unstarted)
-    if (auto done = requeue_job(db, job, run.second, run.first); !done) return failed(done.error());
+  for (const Unstarted& u : unstarted)
+    if (auto given = give_back(db, u.job, u.kind, u.run, u.cancel_requested); !given)
+      return failed(given.error());
   Statement stopped(db,
                     "UPDATE fleet_rigs SET state = 'stopped', current_run = NULL, "
                     "queue_length = 0, heartbeat_at = ?, heartbeat_ms = " +
@@ -449,7 +561,12 @@ std::expected<FleetCancel, std::string> ResultsDb::cancel_fleet_run(std::int64_t
   };
   WriteTransaction tx(db);
   if (!tx.error().empty()) return failed(tx.error());
-  Statement job(db, "SELECT id, state FROM fleet_jobs WHERE run_id = ?" + row_locks(db));
+  // Any attempt of a job names it: cancelling an interrupted attempt cancels the job's
+  // current run. The row lock waits (a heartbeat renewing the job holds it for a moment).
+  Statement job(db,
+                "SELECT id, state, run_id FROM fleet_jobs WHERE id = "
+                "(SELECT fleet_job FROM runs WHERE id = ?)" +
+                    row_locks(db, "", Locked::Wait));
   job.bind(run_id);
   if (!job.step()) {
     if (!job.ok()) return failed(job.error());
@@ -457,6 +574,7 @@ std::expected<FleetCancel, std::string> ResultsDb::cancel_fleet_run(std::int64_t
   }
   const std::int64_t job_id = job.integer(0);
   const auto state = fleet_job_state_from(job.text(1));
+  const std::int64_t current_run = job.integer(2);
   FleetCancel outcome = FleetCancel::AlreadyOver;
   const std::string now = now_utc();
   if (state == FleetJobState::Queued) {
@@ -466,7 +584,7 @@ std::expected<FleetCancel, std::string> ResultsDb::cancel_fleet_run(std::int64_t
     Statement run(db,
                   "UPDATE runs SET state = 'cancelled', finished_at = ?, error = ? "
                   "WHERE id = ? AND state = 'queued'");
-    run.bind(now).bind(reason).bind(run_id);
+    run.bind(now).bind(reason).bind(current_run);
     if (auto done = run.run(); !done) return failed(done.error());
     outcome = FleetCancel::CancelledQueued;
   } else if (state == FleetJobState::Claimed) {

@@ -142,11 +142,27 @@ class PostgresqlConnection final : public Connection {
     // A daemon must notice a database it can no longer reach instead of hanging on it, as a
     // run ends with an error rather than waiting for ever: defaults the URL may override
     // (it comes last, so its own settings win): give up connecting after 5 s, and drop a
-    // connection whose server stops answering (keepalives) or acknowledging (10 s).
-    const char* keywords[] = {
-        "connect_timeout",  "keepalives",       "keepalives_idle", "keepalives_interval",
-        "keepalives_count", "tcp_user_timeout", "dbname",          nullptr};
-    const char* values[] = {"5", "1", "10", "3", "3", "10000", url.c_str(), nullptr};
+    // connection whose server stops answering (keepalives) or acknowledging (10 s). The
+    // server ends a session left idle inside a transaction for 30 s (a client cut off
+    // mid-transaction), so its locks do not hold every other daemon for hours.
+    const char* keywords[] = {"connect_timeout",
+                              "keepalives",
+                              "keepalives_idle",
+                              "keepalives_interval",
+                              "keepalives_count",
+                              "tcp_user_timeout",
+                              "options",
+                              "dbname",
+                              nullptr};
+    const char* values[] = {"5",
+                            "1",
+                            "10",
+                            "3",
+                            "3",
+                            "10000",
+                            "-c idle_in_transaction_session_timeout=30000",
+                            url.c_str(),
+                            nullptr};
     conn_ = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
     if (!conn_) return std::unexpected("PostgreSQL: out of memory");
     if (PQstatus(conn_) != CONNECTION_OK) return std::unexpected(error_of(conn_, nullptr));
@@ -214,7 +230,11 @@ class PostgresqlConnection final : public Connection {
   std::expected<void, std::string> begin_read() override {
     return begin("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
   }
-  std::expected<void, std::string> begin_row_locking() override { return begin("BEGIN"); }
+  // READ COMMITTED whatever the server's default: a row another daemon changed meanwhile is
+  // re-read, not a serialisation failure.
+  std::expected<void, std::string> begin_row_locking() override {
+    return begin("BEGIN ISOLATION LEVEL READ COMMITTED");
+  }
   const char* now_ms_sql() const override {
     return "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)";
   }

@@ -204,8 +204,16 @@ class ResultsDb {
   // (a daemon starting again under the same name recovers what its previous life held).
   std::expected<std::vector<FleetRecovery>, std::string> recover_fleet_jobs(
       const std::string& recovered_by, const std::string& daemon = "");
-  // The run is final: its job is done. A no-op for a run that is no job's current run.
-  std::expected<void, std::string> finish_fleet_job(std::int64_t run_id);
+  // Starts a claimed run (queued -> running) only while `daemon` still holds its job, in one
+  // transaction: false when the job was taken back meanwhile.
+  std::expected<bool, std::string> start_fleet_run(std::int64_t run_id, const std::string& daemon);
+  // The run ended: its job, held by `daemon`, is done (or cancelled). With `retry` (the run
+  // was stopped by its daemon, not judged: a daemon stop, a lost store) the job is queued
+  // again as a new run instead, up to kMaxFleetAttempts claims, then failed. Returns the
+  // job's state; Claimed when the run has not ended or the job is not the daemon's.
+  std::expected<FleetJobState, std::string> finish_fleet_job(std::int64_t run_id,
+                                                             const std::string& daemon,
+                                                             bool retry = false);
   // Gives a claimed job whose run has not started back to the fleet (true), unless the run
   // started or the job is no longer the daemon's (false).
   std::expected<bool, std::string> release_fleet_run(const std::string& daemon,

@@ -113,7 +113,7 @@ def test_a_lot_sampled_across_rigs_certifies_once_per_roller_even_when_a_rig_die
                    f"job {job} ran to its end exactly once: {attempts}")
         interrupted = [r for r in lot_runs if r["state"] == "interrupted"]
         expect([r["id"] for r in interrupted] == [killed["id"]], f"only rig-a's run: {lot_runs}")
-        expect("rig-a" in interrupted[0]["error"] and "lease" in interrupted[0]["error"],
+        expect("rig-a" in interrupted[0]["error"] and "taken back" in interrupted[0]["error"],
                f"the interrupted run says why: {interrupted[0]}")
         retried = next(r for r in lot_runs if r["job"] == killed["job"] and r["state"] == "passed")
         expect(retried["daemon"] == "rig-c" and retried["rig_serial"] == "SIM-C", retried)
@@ -185,7 +185,8 @@ def test_a_daemon_frozen_past_its_lease_loses_its_job_to_another_rig_and_never_f
         row = wait_for("the lease to run out and the job to be taken back",
                        lambda: (lambda r: r if r["state"] == "interrupted" else None)(front.run(first)),
                        timeout=60, log=logs)
-        expect("rig-frozen" in row["error"] and row.get("next_run"), f"interrupted, job queued again: {row}")
+        expect("rig-frozen" in row["error"] and "lease" in row["error"] and row.get("next_run"),
+               f"interrupted for its lapsed lease, the job queued again: {row}")
         second = row["next_run"]
         done = front.wait_final(second)
         expect(done["state"] == "passed" and done["daemon"] == "rig-taker" and done["rig_serial"] == "SIM-T",

@@ -169,13 +169,15 @@ TEST_CASE("a finished run closes its job; a daemon leaving gives back what it ha
   REQUIRE(db->fleet_heartbeat(me).has_value());
   REQUIRE(db->claim_fleet_job(me, "/runs")->has_value());
   REQUIRE(db->claim_fleet_job(me, "/runs")->has_value());
-  // A job closes only once its run has ended.
-  REQUIRE(db->finish_fleet_job(done.run_id).has_value());
-  CHECK((**db->fleet_job_of_run(done.run_id)).state == FleetJobState::Claimed);
-  REQUIRE(db->set_state(done.run_id, RunState::Running).has_value());
+  // A job closes only once its run has ended, and only by the daemon holding it.
+  CHECK(*db->finish_fleet_job(done.run_id, "rig-a") == FleetJobState::Claimed);
+  CHECK_FALSE(*db->start_fleet_run(done.run_id, "rig-b"));  // not rig-b's to start
+  REQUIRE(*db->start_fleet_run(done.run_id, "rig-a"));
+  CHECK((*db->get_run(done.run_id))->state == RunState::Running);
   CHECK_FALSE(*db->release_fleet_run("rig-a", done.run_id));  // started: not given back
   REQUIRE(db->record_report(done.run_id, a_report(report::RunVerdict::Pass), "spec").has_value());
-  REQUIRE(db->finish_fleet_job(done.run_id).has_value());
+  CHECK(*db->finish_fleet_job(done.run_id, "rig-b") == FleetJobState::Claimed);
+  CHECK(*db->finish_fleet_job(done.run_id, "rig-a") == FleetJobState::Done);
   CHECK((**db->fleet_job_of_run(done.run_id)).state == FleetJobState::Done);
 
   auto left = db->leave_fleet("rig-a");
@@ -186,6 +188,60 @@ TEST_CASE("a finished run closes its job; a daemon leaving gives back what it ha
   CHECK(back.claimed_by.empty());
   CHECK(db->fleet_rigs()->front().state == "stopped");
   CHECK_FALSE(db->fleet_rigs()->front().lost());
+}
+
+TEST_CASE("a run its daemon stopped unjudged is run again as a new attempt") {
+  const Backend backend = GENERATE(from_range(backends()));
+  INFO("backend: " << name_of(backend));
+  TestStore store(backend);
+  auto db = open_db(store.location());
+  const auto job = *db->submit_fleet_job(a_run("R-1"), "dr-192");
+  REQUIRE(db->claim_fleet_job(a_member("rig-a", "dr-192", 60000), "/runs")->has_value());
+  REQUIRE(*db->start_fleet_run(job.run_id, "rig-a"));
+  REQUIRE(db->record_report(job.run_id, a_report(report::RunVerdict::Aborted), "spec"));
+  CHECK(*db->finish_fleet_job(job.run_id, "rig-a", /*retry=*/true) == FleetJobState::Queued);
+  const FleetJob again = **db->fleet_job_of_run(job.run_id);
+  CHECK(again.state == FleetJobState::Queued);
+  CHECK(again.run_id != job.run_id);
+  CHECK((*db->get_run(again.run_id))->state == RunState::Queued);
+  CHECK((*db->get_run(job.run_id))->state == RunState::Aborted);  // the attempt stays on record
+}
+
+TEST_CASE("a cancel asked of a claimed job is kept when the job is taken back") {
+  const Backend backend = GENERATE(from_range(backends()));
+  INFO("backend: " << name_of(backend));
+  TestStore store(backend);
+  auto db = open_db(store.location());
+  const auto waiting = *db->submit_fleet_job(a_run("R-1"), "dr-192");
+  const auto started = *db->submit_fleet_job(a_run("R-2"), "dr-192");
+  const FleetMember dying = a_member("rig-a", "dr-192", 1);
+  REQUIRE(db->claim_fleet_job(dying, "/runs")->has_value());
+  REQUIRE(db->claim_fleet_job(dying, "/runs")->has_value());
+  REQUIRE(*db->start_fleet_run(started.run_id, "rig-a"));
+  CHECK(*db->cancel_fleet_run(waiting.run_id, "ci") == FleetCancel::Requested);
+  CHECK(*db->cancel_fleet_run(started.run_id, "ci") == FleetCancel::Requested);
+  let_leases_run_out();
+  REQUIRE(db->recover_fleet_jobs("rig-b")->size() == 2);
+  CHECK((**db->fleet_job_of_run(waiting.run_id)).state == FleetJobState::Cancelled);
+  CHECK((*db->get_run(waiting.run_id))->state == RunState::Cancelled);
+  CHECK((**db->fleet_job_of_run(started.run_id)).state == FleetJobState::Cancelled);
+  CHECK((*db->get_run(started.run_id))->state == RunState::Interrupted);
+  CHECK(db->active_fleet_jobs()->empty());  // neither is run again
+}
+
+TEST_CASE("cancelling an interrupted attempt cancels its job's current run") {
+  const Backend backend = GENERATE(from_range(backends()));
+  INFO("backend: " << name_of(backend));
+  TestStore store(backend);
+  auto db = open_db(store.location());
+  const auto job = *db->submit_fleet_job(a_run("R-1"), "dr-192");
+  REQUIRE(db->claim_fleet_job(a_member("rig-a", "dr-192", 1), "/runs")->has_value());
+  REQUIRE(*db->start_fleet_run(job.run_id, "rig-a"));
+  let_leases_run_out();
+  const auto recovered = *db->recover_fleet_jobs("rig-b");
+  REQUIRE(recovered.size() == 1);
+  CHECK(*db->cancel_fleet_run(job.run_id, "ci") == FleetCancel::CancelledQueued);
+  CHECK((*db->get_run(recovered[0].next_run_id))->state == RunState::Cancelled);
 }
 
 TEST_CASE("a claimed run that never started can be given back by its daemon only") {
