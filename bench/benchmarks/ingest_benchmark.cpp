@@ -1,6 +1,7 @@
 // bench-ingest: how fast the host takes in a sample stream, without any link in the way:
-// the wire bytes of a 10 kHz roll (SampleBatch frames of 100 samples, as rigsim sends at
-// 10 kHz) are fed, in 4 kB reads as RigClient makes them, through what the live path
+// the wire bytes of a 10 kHz roll (SampleBatch frames of 100 samples: the batch rigsim sends
+// at 1 kHz; at 10 kHz it sends 409, fewer frames for the same bytes, so 100 is the harder
+// case) are fed, in 4 kB reads as RigClient makes them, through what the live path
 // does with them:
 //   - the capture file: every read appended as a RigToHost record (a real file, with
 //     the fdatasync at the end that a step boundary makes);
@@ -150,11 +151,12 @@ int main(int argc, char** argv) {
     const char* what;
     std::uint32_t n;
   };
-  for (const Case c :
-       {Case{"rigsim at 1 kHz (10 ms batches: 10 samples)", 10},
-        Case{"rigsim at 4 kHz (UART maximum: 40 samples)", 40},
-        Case{"rigsim at 10 kHz (100 samples)", 100}, Case{"PROTOCOL.md example (200 samples)", 200},
-        Case{"largest batch (409 samples)", 409}}) {
+  // rigsim sends 100 ms of samples per batch, at most 409 (Firmware::on_roll); before, 10 ms.
+  for (const Case c : {Case{"10 ms batches at 1 kHz (rigsim before: 10 samples)", 10},
+                       Case{"rigsim at 1 kHz (100 ms batches: 100 samples)", 100},
+                       Case{"PROTOCOL.md example (200 samples)", 200},
+                       Case{"rigsim at 4 kHz (UART maximum: 400 samples)", 400},
+                       Case{"rigsim at 10 kHz (largest batch: 409 samples)", 409}}) {
     const Efficiency e = batch_efficiency(c.n);
     Targets::note(
         std::string(c.what) + ", payload share " +
@@ -163,8 +165,8 @@ int main(int argc, char** argv) {
         100.0 * e.sample_share, "%");
   }
   targets.check("sample stream at 1 kHz as rigsim sends it",
-                100.0 * batch_efficiency(10).sample_share, "%", Targets::Better::Higher, 90.0);
-  targets.check("sample stream at 10 kHz as rigsim sends it",
                 100.0 * batch_efficiency(100).sample_share, "%", Targets::Better::Higher, 90.0);
+  targets.check("sample stream at 10 kHz as rigsim sends it",
+                100.0 * batch_efficiency(409).sample_share, "%", Targets::Better::Higher, 90.0);
   return targets.exit_code();
 }

@@ -1,6 +1,7 @@
 #include "bench/runner/record_builder.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 
 namespace derma::runner {
@@ -39,6 +40,8 @@ proto::Scan to_request(const suite::ScanStep& step) {
   scan.length_um = to_um(step.length_mm);
   scan.width_um = to_um(step.width_mm);
   scan.pitch_um = static_cast<std::uint16_t>(step.pitch_um);
+  // About 1 byte a pixel instead of 4 (PROTOCOL.md 3.3); a version-1 rig sends ScanRows.
+  scan.row_encoding = proto::RowEncoding::Delta;
   return scan;
 }
 
@@ -85,10 +88,52 @@ analysis::RollRecord RollRecordBuilder::finish(std::uint64_t lost_batches) {
 }
 
 ScanRecordBuilder::ScanRecordBuilder(const suite::ScanStep& step, double layer_thickness_um)
-    : step_(step), layer_thickness_um_(layer_thickness_um) {}
+    : step_(step), layer_thickness_um_(layer_thickness_um) {
+  const proto::Scan asked = to_request(step_);
+  asked_rows_ = static_cast<int>(std::min<std::uint32_t>(proto::scan_rows(asked), 65535));
+  asked_cols_ = static_cast<int>(std::min<std::uint32_t>(proto::scan_cols(asked), 65535));
+}
 
 void ScanRecordBuilder::add(const proto::ScanRows& rows) {
-  chunks_.push_back(Chunk{rows.row, rows.col0, rows.height_nm});
+  // Only pixels inside the rectangle asked for are kept: a confused rig cannot make the
+  // host allocate an arbitrary map.
+  if (rows.row >= asked_rows_ || rows.col0 >= asked_cols_) return;
+  if (height_um_.empty()) {  // on the first chunk: a scan that streams nothing costs nothing
+    const std::size_t pixels = static_cast<std::size_t>(asked_rows_) * asked_cols_;
+    height_um_.assign(pixels, analysis::HeightMap::kNoData);
+    arrived_.assign((pixels + 63) / 64, 0);
+  }
+  const std::size_t count = std::min<std::size_t>(
+      rows.height_nm.size(), static_cast<std::size_t>(asked_cols_ - rows.col0));
+  const std::size_t at = static_cast<std::size_t>(rows.row) * asked_cols_ + rows.col0;
+  float* out = height_um_.data() + at;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::int32_t h = rows.height_nm[i];
+    out[i] = h == proto::kNoData ? analysis::HeightMap::kNoData : static_cast<float>(h / 1000.0);
+  }
+  mark_arrived(at, count);
+}
+
+void ScanRecordBuilder::mark_arrived(std::size_t first, std::size_t count) {
+  for (std::size_t bit = first, end = first + count; bit < end;) {
+    const std::size_t in_word = bit % 64;
+    const std::size_t n = std::min<std::size_t>(64 - in_word, end - bit);
+    const std::uint64_t ones = n == 64 ? ~std::uint64_t{0} : ((std::uint64_t{1} << n) - 1);
+    arrived_[bit / 64] |= ones << in_word;
+    bit += n;
+  }
+}
+
+std::uint64_t ScanRecordBuilder::count_arrived(std::size_t first, std::size_t count) const {
+  std::uint64_t arrived = 0;
+  for (std::size_t bit = first, end = first + count; bit < end;) {
+    const std::size_t in_word = bit % 64;
+    const std::size_t n = std::min<std::size_t>(64 - in_word, end - bit);
+    const std::uint64_t ones = n == 64 ? ~std::uint64_t{0} : ((std::uint64_t{1} << n) - 1);
+    arrived += static_cast<std::uint64_t>(std::popcount((arrived_[bit / 64] >> in_word) & ones));
+    bit += n;
+  }
+  return arrived;
 }
 
 analysis::ScanRecord ScanRecordBuilder::finish(const proto::OperationDone& done,
@@ -99,34 +144,36 @@ analysis::ScanRecord ScanRecordBuilder::finish(const proto::OperationDone& done,
   scan.layer_thickness_um = layer_thickness_um_;
   scan.lost_chunks = lost_chunks;
   analysis::HeightMap& map = scan.map;
-  // The rig says how many rows and columns it scanned; never more than were asked for,
-  // so a confused rig cannot make the host allocate an arbitrary map.
-  const proto::Scan asked = to_request(step_);
-  map.rows = std::min<int>(done.rows, static_cast<int>(proto::scan_rows(asked)));
-  map.cols = std::min<int>(done.cols, static_cast<int>(proto::scan_cols(asked)));
+  // The rig says how many rows and columns it scanned; never more than were asked for.
+  map.rows = std::min<int>(done.rows, asked_rows_);
+  map.cols = std::min<int>(done.cols, asked_cols_);
   map.pitch_um = done.pitch_um ? done.pitch_um : step_.pitch_um;
   map.x0_um = step_.x_mm * 1000;
   map.y0_um = step_.y_mm * 1000;
-  map.height_um.assign(static_cast<std::size_t>(map.rows) * map.cols, analysis::HeightMap::kNoData);
   // Which pixels arrived at all (a pixel the scanner could not read arrives as kNoData and
   // is an honest hole; one that never arrived means the map is not what was asked for).
-  std::vector<bool> arrived(map.height_um.size(), false);
-  for (const Chunk& chunk : chunks_) {
-    if (chunk.row >= map.rows) continue;  // beyond what the rig says it scanned: ignore
-    for (std::size_t i = 0; i < chunk.height_nm.size(); ++i) {
-      const std::size_t col = chunk.col0 + i;
-      if (col >= static_cast<std::size_t>(map.cols)) break;
-      const std::size_t at = static_cast<std::size_t>(chunk.row) * map.cols + col;
-      arrived[at] = true;
-      const std::int32_t h = chunk.height_nm[i];
-      if (h != proto::kNoData) map.height_um[at] = static_cast<float>(h / 1000.0);
+  std::uint64_t received = 0;
+  if (height_um_.empty()) {
+    map.height_um.assign(static_cast<std::size_t>(map.rows) * map.cols,
+                         analysis::HeightMap::kNoData);
+  } else if (map.rows == asked_rows_ && map.cols == asked_cols_) {
+    received = count_arrived(0, height_um_.size());
+    map.height_um = std::move(height_um_);  // the usual case: the map is already in place
+  } else {
+    // The rig scanned less than asked: keep the top-left map.rows x map.cols pixels.
+    map.height_um.resize(static_cast<std::size_t>(map.rows) * map.cols);
+    for (int r = 0; r < map.rows; ++r) {
+      const std::size_t from = static_cast<std::size_t>(r) * asked_cols_;
+      std::copy_n(height_um_.begin() + static_cast<std::ptrdiff_t>(from), map.cols,
+                  map.height_um.begin() + static_cast<std::ptrdiff_t>(r) * map.cols);
+      received += count_arrived(from, static_cast<std::size_t>(map.cols));
     }
   }
-  chunks_.clear();
+  height_um_ = {};
+  arrived_ = {};
+  const proto::Scan asked = to_request(step_);
   const std::uint64_t asked_pixels =
       static_cast<std::uint64_t>(proto::scan_rows(asked)) * proto::scan_cols(asked);
-  const std::uint64_t received =
-      static_cast<std::uint64_t>(std::count(arrived.begin(), arrived.end(), true));
   scan.pixels_missing = asked_pixels - std::min(asked_pixels, received);
   return scan;
 }

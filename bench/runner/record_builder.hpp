@@ -24,6 +24,8 @@ class RollRecordBuilder {
   double sample_period_s_ = 0.001;
 };
 
+// Pixels go straight into a map of the rectangle asked for as they arrive (no copy of the
+// chunks is kept: docs/performance.md); finish() then cuts it to what the rig says it scanned.
 class ScanRecordBuilder {
  public:
   ScanRecordBuilder(const suite::ScanStep& step, double layer_thickness_um);
@@ -32,13 +34,15 @@ class ScanRecordBuilder {
   analysis::ScanRecord finish(const proto::OperationDone& done, std::uint64_t lost_chunks);
 
  private:
-  struct Chunk {
-    std::uint16_t row, col0;
-    std::vector<std::int32_t> height_nm;
-  };
   suite::ScanStep step_;
   double layer_thickness_um_ = 0;
-  std::vector<Chunk> chunks_;
+  int asked_rows_ = 0;
+  int asked_cols_ = 0;
+  std::vector<float> height_um_;  // asked_rows_ x asked_cols_, row-major; NaN = no data
+  // One bit per pixel, set where it arrived (kNoData counts as arrived).
+  std::vector<std::uint64_t> arrived_;
+  void mark_arrived(std::size_t first, std::size_t count);
+  std::uint64_t count_arrived(std::size_t first, std::size_t count) const;
 };
 
 // The rig's identity as the report shows it, from its handshake reply.

@@ -162,7 +162,11 @@ void Replayer::on_frame(const proto::Frame& frame) {
       }
       return;
     case MsgType::ScanRows:
-      if (auto rows = proto::decode_scan_rows(frame.payload); rows && scan_builder()) {
+    case MsgType::ScanRowsDelta:
+      if (auto rows = frame.type == MsgType::ScanRows
+                          ? proto::decode_scan_rows(frame.payload)
+                          : proto::decode_scan_rows_delta(frame.payload);
+          rows && scan_builder()) {
         if (stream_counter_.accept(rows->chunk_counter) == proto::StreamCounter::Verdict::Deliver)
           scan_builder_->add(*rows);
       }

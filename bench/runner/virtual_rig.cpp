@@ -107,7 +107,8 @@ std::expected<std::unique_ptr<VirtualRig>, LaunchError> VirtualRig::start(
         message = "rigsim exited with code " + std::to_string(code) + " before serving";
       return std::unexpected(LaunchError{code == 2, message});
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    // 1 ms: rigsim is usually up within a few, and every ms here is a ms of every run.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   return std::unexpected(
       LaunchError{false, "rigsim did not create its link " + link.string() + " within 15 s"});
@@ -117,9 +118,10 @@ VirtualRig::~VirtualRig() {
   if (pid_ > 0) {
     ::kill(pid_, SIGTERM);
     int status = 0;
-    // Give it a moment to remove its link, then make sure it is gone.
-    for (int i = 0; i < 200 && ::waitpid(pid_, &status, WNOHANG) == 0; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    // Give it up to 2 s to write its truth file and remove its link (it takes a few ms:
+    // looked at every ms), then make sure it is gone.
+    for (int i = 0; i < 2000 && ::waitpid(pid_, &status, WNOHANG) == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     if (::waitpid(pid_, &status, WNOHANG) == 0) {
       ::kill(pid_, SIGKILL);
       ::waitpid(pid_, &status, 0);

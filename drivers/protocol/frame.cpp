@@ -61,7 +61,7 @@ std::uint32_t load_le32(const std::uint8_t* p) {
 // Hello and its reply must get through a version filter, or a rig could never tell a host
 // of another version that it does not speak it (PROTOCOL.md, "Versioning").
 bool passes_version_filter(std::uint8_t version, MsgType type) {
-  if (version == kProtocolVersion) return true;
+  if (speaks_version(version)) return true;
   return version >= 1 && (type == MsgType::Hello || type == reply_type(MsgType::Hello));
 }
 
@@ -73,8 +73,9 @@ Bytes encode_frame(const Frame& frame) {
   return out;
 }
 
-void append_frame(Bytes& out, MsgType type, std::uint16_t seq, ByteView payload) {
-  append_wire_frame(out, kProtocolVersion, type, seq, payload);
+void append_frame(Bytes& out, MsgType type, std::uint16_t seq, ByteView payload,
+                  std::uint8_t version) {
+  append_wire_frame(out, version, type, seq, payload);
 }
 
 void FrameDecoder::feed(ByteView bytes) {

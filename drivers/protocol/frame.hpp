@@ -34,7 +34,8 @@ struct Frame {
 Bytes encode_frame(const Frame&);
 // Appends the wire bytes of one frame to `out` (avoids an allocation on hot paths).
 // Both throw std::length_error for a payload longer than kMaxPayload (a programming error).
-void append_frame(Bytes& out, MsgType type, std::uint16_t seq, ByteView payload);
+void append_frame(Bytes& out, MsgType type, std::uint16_t seq, ByteView payload,
+                  std::uint8_t version = kProtocolVersion);
 
 // Counters a receiver keeps so that every damaged or lost frame is visible.
 struct LinkCounters {
@@ -53,8 +54,9 @@ struct LinkCounters {
 
 // Incremental decoder: feed it any slicing of the byte stream, pop whole frames.
 // Resynchronises on the next 0x00 after garbage; never throws on bad input.
-// Frames whose version is not kProtocolVersion are dropped (version_errors), except Hello
-// and HelloReply frames of any version >= 1, so that a rig can answer VersionMismatch.
+// Frames of a version this code does not speak (speaks_version: 1 and 2) are dropped
+// (version_errors), except Hello and HelloReply frames of any version >= 1, so that a rig
+// can answer VersionMismatch.
 // Memory stays bounded: at most kMaxEncodedFrame bytes of an unfinished frame are kept;
 // decoded frames wait in a queue until next() takes them.
 class FrameDecoder {
@@ -89,6 +91,9 @@ bool cobs_decode_into(ByteView encoded, Bytes& out);
 
 // CRC-32C (Castagnoli, reflected polynomial 0x82F63B78, init and xorout 0xFFFFFFFF).
 // crc32c("123456789") == 0xE3069283.
+// Uses the CPU's crc32 instruction where it has one (x86-64 with SSE4.2).
 std::uint32_t crc32c(ByteView bytes, std::uint32_t crc = 0);
+// The table-driven computation every CPU can run (crc32c's fallback; tested against it).
+std::uint32_t crc32c_portable(ByteView bytes, std::uint32_t crc = 0);
 
 }  // namespace derma::proto

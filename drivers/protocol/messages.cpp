@@ -1,5 +1,5 @@
-// Payload encoding and strict decoding of every protocol v1 message. See PROTOCOL.md,
-// section "Messages", for the byte layouts mirrored here.
+// Payload encoding and strict decoding of every message of protocol versions 1 and 2. See
+// PROTOCOL.md, section "Messages", for the byte layouts mirrored here.
 #include "drivers/protocol/messages.hpp"
 
 #include <stdexcept>
@@ -158,7 +158,8 @@ Decoded<T> decode_empty(const char* message, ByteView p) {
 constexpr std::size_t kHelloSize = 3;
 constexpr std::size_t kSelectLaneSize = 1;
 constexpr std::size_t kRollSize = 19;
-constexpr std::size_t kScanSize = 18;
+constexpr std::size_t kScanSizeV1 = 18;
+constexpr std::size_t kScanSizeV2 = 19;  // + row_encoding
 constexpr std::size_t kStatusReplySize = 22;
 constexpr std::size_t kAckSize = 1;
 constexpr std::size_t kOperationDoneFixedSize = 23;
@@ -194,14 +195,13 @@ Bytes encode(const Roll& m) {
       .u16(m.sample_rate_hz)
       .take();
 }
-Bytes encode(const Scan& m) {
-  return Writer(kScanSize)
-      .u32(m.x0_um)
-      .u32(m.y0_um)
-      .u32(m.length_um)
-      .u32(m.width_um)
-      .u16(m.pitch_um)
-      .take();
+Bytes encode(const Scan& m, std::uint8_t version) {
+  if (version < 2 && m.row_encoding != RowEncoding::Int32)
+    throw std::invalid_argument("Scan: row_encoding Delta needs protocol version 2");
+  Writer w(kScanSizeV2);
+  w.u32(m.x0_um).u32(m.y0_um).u32(m.length_um).u32(m.width_um).u16(m.pitch_um);
+  if (version >= 2) w.u8(static_cast<std::uint8_t>(m.row_encoding));
+  return w.take();
 }
 Bytes encode(const Abort&) {
   return {};
@@ -214,9 +214,9 @@ Decoded<Hello> decode_hello(ByteView p) {
   if (p.empty()) return size_error("Hello", 0, std::to_string(kHelloSize));
   Hello m;
   m.host_protocol_version = p[0];
-  // Another version's Hello has that version's layout: only its first byte is frozen, and
-  // the rig needs nothing more to answer VersionMismatch.
-  if (m.host_protocol_version != kProtocolVersion) {
+  // Versions 1 and 2 share Hello's layout. Another version's Hello has that version's layout:
+  // only its first byte is frozen, and the rig needs nothing more to answer VersionMismatch.
+  if (!speaks_version(m.host_protocol_version)) {
     m.watchdog_timeout_ms = 0;
     return m;
   }
@@ -265,8 +265,12 @@ Decoded<Roll> decode_roll(ByteView p) {
   return m;
 }
 
-Decoded<Scan> decode_scan(ByteView p) {
-  if (p.size() != kScanSize) return size_error("Scan", p.size(), std::to_string(kScanSize));
+Decoded<Scan> decode_scan(ByteView p, std::uint8_t version) {
+  const std::size_t size = version >= 2 ? kScanSizeV2 : kScanSizeV1;
+  if (p.size() != size) {
+    return size_error("Scan", p.size(),
+                      std::to_string(size) + " in protocol version " + std::to_string(version));
+  }
   Reader r(p);
   Scan m;
   m.x0_um = r.u32();
@@ -274,6 +278,12 @@ Decoded<Scan> decode_scan(ByteView p) {
   m.length_um = r.u32();
   m.width_um = r.u32();
   m.pitch_um = r.u16();
+  if (version >= 2) {
+    const std::uint8_t encoding = r.u8();
+    if (encoding > static_cast<std::uint8_t>(RowEncoding::Delta))
+      return enum_error("Scan", "row_encoding", encoding);
+    m.row_encoding = static_cast<RowEncoding>(encoding);
+  }
   if (m.pitch_um == 0) return range_error("Scan", "pitch_um", 0, ">= 1");
   const std::uint32_t rows = scan_rows(m);
   const std::uint32_t cols = scan_cols(m);
@@ -519,6 +529,138 @@ Decoded<ScanRows> decode_scan_rows(ByteView p) {
   return m;
 }
 
+// ---- ScanRowsDelta: one unsigned LEB128 varint per pixel ----------------------------------
+// token 0 = kNoData; token t >= 1: the pixel is prev + unzigzag(t - 1) steps of step_nm, and
+// becomes prev. prev starts at 0 in every chunk, so each chunk decodes on its own.
+
+namespace {
+
+std::uint64_t zigzag(std::int64_t v) {
+  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
+}
+std::int64_t unzigzag(std::uint64_t z) {
+  return static_cast<std::int64_t>(z >> 1) ^ -static_cast<std::int64_t>(z & 1);
+}
+
+}  // namespace
+
+Bytes encode_delta(const ScanRows& m, std::uint16_t step_nm) {
+  if (m.height_nm.empty() || m.height_nm.size() > kMaxPixelsPerDeltaChunk) {
+    throw std::length_error("ScanRowsDelta with " + std::to_string(m.height_nm.size()) +
+                            " pixels; a chunk carries 1.." +
+                            std::to_string(kMaxPixelsPerDeltaChunk));
+  }
+  if (step_nm == 0) throw std::invalid_argument("ScanRowsDelta: step_nm must be >= 1");
+  Bytes out(kScanRowsDeltaHeaderSize + kMaxVarintBytes * m.height_nm.size());
+  std::uint8_t* q = out.data();
+  auto put16 = [&q](std::uint16_t v) {
+    *q++ = static_cast<std::uint8_t>(v);
+    *q++ = static_cast<std::uint8_t>(v >> 8);
+  };
+  put16(static_cast<std::uint16_t>(m.chunk_counter));
+  put16(static_cast<std::uint16_t>(m.chunk_counter >> 16));
+  put16(m.row);
+  put16(m.col0);
+  put16(static_cast<std::uint16_t>(m.height_nm.size()));
+  put16(step_nm);
+  std::int64_t prev = 0;
+  // h / step_nm by a multiplication (an integer division per pixel was most of the cost):
+  // rounded, then checked exactly, so a height off the step grid is still caught.
+  const double per_step = 1.0 / step_nm;
+  for (std::int32_t h : m.height_nm) {
+    std::uint64_t token = 0;
+    if (h != kNoData) {
+      const double q = h * per_step;
+      const auto steps = static_cast<std::int64_t>(q < 0 ? q - 0.5 : q + 0.5);
+      if (steps * step_nm != h) {
+        throw std::invalid_argument("ScanRowsDelta: height " + std::to_string(h) +
+                                    " nm is not a multiple of step_nm " + std::to_string(step_nm));
+      }
+      token = zigzag(steps - prev) + 1;
+      prev = steps;
+    }
+    while (token >= 0x80) {
+      *q++ = static_cast<std::uint8_t>(token | 0x80);
+      token >>= 7;
+    }
+    *q++ = static_cast<std::uint8_t>(token);
+  }
+  out.resize(static_cast<std::size_t>(q - out.data()));
+  return out;
+}
+
+Decoded<ScanRows> decode_scan_rows_delta(ByteView p) {
+  constexpr const char* kName = "ScanRowsDelta";
+  if (p.size() < kScanRowsDeltaHeaderSize) {
+    return size_error(kName, p.size(), std::to_string(kScanRowsDeltaHeaderSize) + " + varints");
+  }
+  const std::size_t count = load_u16(p.data() + 8);
+  if (count == 0 || count > kMaxPixelsPerDeltaChunk) {
+    return range_error(kName, "count", count,
+                       ("1.." + std::to_string(kMaxPixelsPerDeltaChunk)).c_str());
+  }
+  const std::uint16_t step_nm = load_u16(p.data() + 10);
+  if (step_nm == 0) return range_error(kName, "step_nm", 0, ">= 1");
+  ScanRows m;
+  m.chunk_counter = load_u32(p.data());
+  m.row = load_u16(p.data() + 4);
+  m.col0 = load_u16(p.data() + 6);
+  if (m.col0 + count > 65536) return range_error(kName, "col0 + count", m.col0 + count, "<= 65536");
+  m.height_nm.resize(count);
+
+  const std::uint8_t* q = p.data() + kScanRowsDeltaHeaderSize;
+  const std::uint8_t* const end = p.data() + p.size();
+  std::int64_t prev = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    if (q == end) {
+      return fail(std::string(kName) + ": payload ends inside pixel " + std::to_string(i) + " of " +
+                  std::to_string(count));
+    }
+    // Most tokens are one byte (a difference of -63..63 steps): that path first.
+    std::uint64_t token = *q++;
+    if (token >= 0x80) {
+      // The rest of the varint: at most 5 bytes, canonical (no trailing zero byte).
+      token &= 0x7F;
+      for (std::size_t n = 1;; ++n) {
+        if (n == kMaxVarintBytes) {
+          return fail(std::string(kName) + ": pixel " + std::to_string(i) +
+                      " is a varint longer than " + std::to_string(kMaxVarintBytes) + " bytes");
+        }
+        if (q == end) {
+          return fail(std::string(kName) + ": payload ends inside pixel " + std::to_string(i) +
+                      " of " + std::to_string(count));
+        }
+        const std::uint8_t byte = *q++;
+        token |= std::uint64_t{byte & 0x7Fu} << (7 * n);
+        if ((byte & 0x80) == 0) {
+          if (byte == 0) {
+            return fail(std::string(kName) + ": pixel " + std::to_string(i) +
+                        " is a non-canonical varint (a trailing zero byte)");
+          }
+          break;
+        }
+      }
+    }
+    if (token == 0) {
+      m.height_nm[i] = kNoData;
+      continue;
+    }
+    const std::int64_t steps = prev + unzigzag(token - 1);
+    const std::int64_t h = steps * step_nm;
+    if (h <= INT32_MIN || h > INT32_MAX) {
+      return fail(std::string(kName) + ": pixel " + std::to_string(i) + " is " + std::to_string(h) +
+                  " nm, outside the int32 range of heights");
+    }
+    m.height_nm[i] = static_cast<std::int32_t>(h);
+    prev = steps;
+  }
+  if (q != end) {
+    return fail(std::string(kName) + ": " + std::to_string(end - q) + " bytes after the " +
+                std::to_string(count) + " pixels the count announces");
+  }
+  return m;
+}
+
 Bytes encode(const OperationDone& m) {
   if (m.layer_punctures.size() > kMaxLayers) {
     throw std::length_error("OperationDone with " + std::to_string(m.layer_punctures.size()) +
@@ -623,6 +765,8 @@ const char* to_string(MsgType t) {
       return "SampleBatch";
     case MsgType::ScanRows:
       return "ScanRows";
+    case MsgType::ScanRowsDelta:
+      return "ScanRowsDelta";
     case MsgType::OperationDone:
       return "OperationDone";
     case MsgType::Fault:

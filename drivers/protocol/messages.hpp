@@ -1,4 +1,4 @@
-// Typed messages of the rig wire protocol, version 1.
+// Typed messages of the rig wire protocol, versions 1 and 2.
 // PROTOCOL.md beside this file is the normative spec; this header mirrors it field by field.
 // Every integer on the wire is little-endian; every field name carries its unit.
 // Strings on the wire are a u8 length followed by that many UTF-8 bytes (no terminator).
@@ -13,7 +13,13 @@
 
 namespace derma::proto {
 
-inline constexpr std::uint8_t kProtocolVersion = 1;
+// The highest protocol version this code speaks, and the oldest. Version 2 adds the Scan
+// request's row_encoding and the compact ScanRowsDelta stream (PROTOCOL.md section 17).
+inline constexpr std::uint8_t kProtocolVersion = 2;
+inline constexpr std::uint8_t kOldestProtocolVersion = 1;
+constexpr bool speaks_version(std::uint8_t v) {
+  return v >= kOldestProtocolVersion && v <= kProtocolVersion;
+}
 
 // Message types. Requests are 0x01..0x3F, the rig's reply to a request is (request | 0x80),
 // rig-originated streams and events are 0x40..0x7F.
@@ -32,6 +38,7 @@ enum class MsgType : std::uint8_t {
   ScanRows = 0x41,       // stream: height-map pixels during a scan
   OperationDone = 0x42,  // event: a long operation (home, roll, scan) finished
   Fault = 0x43,          // event: a fault latched (e-stop, overload, watchdog, ...)
+  ScanRowsDelta = 0x44,  // stream (version 2): height-map pixels as varint differences
 };
 
 inline constexpr std::uint8_t kReplyBit = 0x80;
@@ -113,12 +120,20 @@ struct Roll {
 
   bool operator==(const Roll&) const = default;
 };
+// How the rig streams a scan's pixels (Scan.row_encoding, protocol version 2).
+enum class RowEncoding : std::uint8_t {
+  Int32 = 0,  // ScanRows (0x41): 4 bytes per pixel
+  Delta = 1,  // ScanRowsDelta (0x44): about 1 byte per pixel
+};
+
 struct Scan {
   std::uint32_t x0_um = 0;      // scan rectangle origin along the lane
   std::uint32_t y0_um = 0;      // and across it (from the holder's reference shoulder)
   std::uint32_t length_um = 0;  // extent along X (rows)
   std::uint32_t width_um = 0;   // extent along Y (columns)
   std::uint16_t pitch_um = 10;  // pixel pitch, both axes
+  // Version 2 only (a version-1 Scan has no such byte and always means Int32).
+  RowEncoding row_encoding = RowEncoding::Int32;
 
   bool operator==(const Scan&) const = default;
 };
@@ -208,6 +223,8 @@ struct SampleBatch {
 inline constexpr std::size_t kScanRowsHeaderSize = 10;
 inline constexpr std::size_t kMaxPixelsPerChunk = 2040;  // 10 + 2040 * 4 <= kMaxPayload
 
+// One chunk of a scan's pixels, whichever message carried it: ScanRows (4 bytes a pixel)
+// or ScanRowsDelta (varint differences in steps of step_nm), both decode to this.
 struct ScanRows {
   std::uint32_t chunk_counter = 0;      // 0 for the first chunk of a scan, +1 each chunk
   std::uint16_t row = 0;                // row index (along X)
@@ -217,6 +234,12 @@ struct ScanRows {
   bool operator==(const ScanRows&) const = default;
 };
 inline constexpr std::int32_t kNoData = INT32_MIN;  // pixel the scanner could not read
+
+// ScanRowsDelta (0x44): header = ScanRows's + u16 step_nm; then one varint per pixel.
+// The count is capped so that any chunk fits a payload, whatever its pixels' 1..5 bytes.
+inline constexpr std::size_t kScanRowsDeltaHeaderSize = 12;
+inline constexpr std::size_t kMaxVarintBytes = 5;
+inline constexpr std::size_t kMaxPixelsPerDeltaChunk = 1636;  // (8192 - 12) / 5
 
 // Height-map size a Scan produces: row r at x0 + r * pitch, column c at y0 + c * pitch.
 constexpr std::uint32_t scan_rows(const Scan& s) {
@@ -276,7 +299,9 @@ Bytes encode(const Home&);
 Bytes encode(const Tare&);
 Bytes encode(const SelectLane&);
 Bytes encode(const Roll&);
-Bytes encode(const Scan&);
+// version: the session's protocol version; 1 has no row_encoding byte (std::invalid_argument
+// if Delta is asked for in version 1).
+Bytes encode(const Scan&, std::uint8_t version = kProtocolVersion);
 Bytes encode(const Abort&);
 Bytes encode(const Heartbeat&);
 Bytes encode(const HelloReply&);
@@ -284,6 +309,9 @@ Bytes encode(const StatusReply&);
 Bytes encode(const Ack&);
 Bytes encode(const SampleBatch&);
 Bytes encode(const ScanRows&);
+// ScanRowsDelta: every height must be kNoData or a multiple of step_nm (the scanner's
+// resolution, >= 1), else std::invalid_argument; count 1..kMaxPixelsPerDeltaChunk.
+Bytes encode_delta(const ScanRows&, std::uint16_t step_nm);
 Bytes encode(const OperationDone&);
 Bytes encode(const FaultEvent&);
 
@@ -295,12 +323,13 @@ Decoded<Abort> decode_abort(ByteView);
 Decoded<Heartbeat> decode_heartbeat(ByteView);
 Decoded<SelectLane> decode_select_lane(ByteView);
 Decoded<Roll> decode_roll(ByteView);
-Decoded<Scan> decode_scan(ByteView);
+Decoded<Scan> decode_scan(ByteView, std::uint8_t version = kProtocolVersion);
 Decoded<HelloReply> decode_hello_reply(ByteView);
 Decoded<StatusReply> decode_status_reply(ByteView);
 Decoded<Ack> decode_ack(ByteView);
 Decoded<SampleBatch> decode_sample_batch(ByteView);
 Decoded<ScanRows> decode_scan_rows(ByteView);
+Decoded<ScanRows> decode_scan_rows_delta(ByteView);
 Decoded<OperationDone> decode_operation_done(ByteView);
 Decoded<FaultEvent> decode_fault(ByteView);
 

@@ -132,6 +132,8 @@ struct RigClient::Impl {
   // PROTOCOL.md section 8: at most one request outstanding, so that the rig's one-entry
   // de-duplication cache always holds the request a retry repeats.
   std::uint16_t next_seq = 1;
+  // Protocol version of the session, agreed in the last handshake (io thread only).
+  std::uint8_t session_version = proto::kProtocolVersion;
   RequestPtr outstanding;
   std::deque<RequestPtr> queued;
   std::unique_ptr<Operation> operation;
@@ -174,7 +176,7 @@ struct RigClient::Impl {
         log->warn("closing {} while {} runs: sending Abort", port,
                   proto::to_string(operation->type));
         enqueue(proto::encode_frame(
-            {proto::kProtocolVersion, MsgType::Abort, take_seq(), proto::encode(proto::Abort{})}));
+            {session_version, MsgType::Abort, take_seq(), proto::encode(proto::Abort{})}));
       }
       fail_everything(
           make_error(RigError::Kind::Disconnected, "rig client for " + port + " was closed"));
@@ -232,6 +234,7 @@ struct RigClient::Impl {
       case MsgType::SampleBatch:
         return on_sample_batch(frame);
       case MsgType::ScanRows:
+      case MsgType::ScanRowsDelta:
         return on_scan_rows(frame);
       case MsgType::OperationDone:
         return on_operation_done(frame);
@@ -349,7 +352,7 @@ struct RigClient::Impl {
     queued.pop_front();
     outstanding->seq = take_seq();
     outstanding->wire = proto::encode_frame(
-        {proto::kProtocolVersion, outstanding->type, *outstanding->seq, outstanding->payload});
+        {session_version, outstanding->type, *outstanding->seq, outstanding->payload});
     bump(&ClientCounters::requests);
     attempt(outstanding);
   }
@@ -458,34 +461,48 @@ struct RigClient::Impl {
   }
 
   void handshake(Completion<proto::HelloReply> done) {
+    handshake_in(proto::kProtocolVersion, std::move(done));
+  }
+
+  // Hello in `version` (frame header and payload alike, PROTOCOL.md 17). A rig that answers
+  // VersionMismatch with an older version this host also speaks is asked again in that one.
+  void handshake_in(std::uint8_t version, Completion<proto::HelloReply> done) {
+    session_version = version;
     proto::Hello hello;
+    hello.host_protocol_version = version;
     hello.watchdog_timeout_ms =
         static_cast<std::uint16_t>(std::clamp<long long>(options.watchdog.count(), 0, 0xFFFF));
-    submit(MsgType::Hello, proto::encode(hello), [this, done = std::move(done)](FrameResult r) {
-      if (!r) return done(std::unexpected(r.error()));
-      if (auto rejected = rejection(*r, "Hello")) {
-        if (rejected->result == proto::Result::VersionMismatch && r->payload.size() >= 2) {
-          rejected->message += " (the rig speaks protocol version " +
-                               std::to_string(r->payload[1]) + ", this host " +
-                               std::to_string(proto::kProtocolVersion) + ")";
-        }
-        return done(std::unexpected(*rejected));
-      }
-      auto reply = decoded(proto::decode_hello_reply(r->payload), "Hello");
-      if (!reply) return done(std::unexpected(reply.error()));
-      if (reply->protocol_version != proto::kProtocolVersion) {
-        return done(std::unexpected(
-            make_error(RigError::Kind::Protocol, "rig on " + port + " speaks protocol version " +
-                                                     std::to_string(reply->protocol_version) +
-                                                     ", this host speaks " +
-                                                     std::to_string(proto::kProtocolVersion))));
-      }
-      log->info("connected to rig {} on {}: firmware '{}', protocol {}, watchdog {} ms",
-                reply->rig_serial, port, reply->firmware_version, reply->protocol_version,
-                reply->watchdog_timeout_ms);
-      start_heartbeat(milliseconds(reply->watchdog_timeout_ms));
-      done(std::move(*reply));
-    });
+    submit(
+        MsgType::Hello, proto::encode(hello),
+        [this, version, done = std::move(done)](FrameResult r) mutable {
+          if (!r) return done(std::unexpected(r.error()));
+          if (auto rejected = rejection(*r, "Hello")) {
+            if (rejected->result == proto::Result::VersionMismatch && r->payload.size() >= 2) {
+              const std::uint8_t theirs = r->payload[1];
+              if (theirs < version && proto::speaks_version(theirs)) {
+                log->info("rig on {} speaks protocol version {}: asking again in it", port, theirs);
+                return handshake_in(theirs, std::move(done));
+              }
+              rejected->message += " (the rig speaks protocol version " + std::to_string(theirs) +
+                                   ", this host " + std::to_string(proto::kOldestProtocolVersion) +
+                                   ".." + std::to_string(proto::kProtocolVersion) + ")";
+            }
+            return done(std::unexpected(*rejected));
+          }
+          auto reply = decoded(proto::decode_hello_reply(r->payload), "Hello");
+          if (!reply) return done(std::unexpected(reply.error()));
+          if (reply->protocol_version != version) {
+            return done(std::unexpected(make_error(
+                RigError::Kind::Protocol, "rig on " + port + " answered a version-" +
+                                              std::to_string(version) + " Hello in version " +
+                                              std::to_string(reply->protocol_version))));
+          }
+          log->info("connected to rig {} on {}: firmware '{}', protocol {}, watchdog {} ms",
+                    reply->rig_serial, port, reply->firmware_version, reply->protocol_version,
+                    reply->watchdog_timeout_ms);
+          start_heartbeat(milliseconds(reply->watchdog_timeout_ms));
+          done(std::move(*reply));
+        });
   }
 
   void status(Completion<proto::StatusReply> done) {
@@ -702,9 +719,11 @@ struct RigClient::Impl {
       bump(&ClientCounters::stray_stream_frames);
       return;
     }
-    auto rows = proto::decode_scan_rows(frame.payload);
-    if (!rows) return stream_malformed("ScanRows", rows.error());
-    if (!accept_counter(rows->chunk_counter, "ScanRows")) return;
+    const char* name = proto::to_string(frame.type);
+    auto rows = frame.type == MsgType::ScanRowsDelta ? proto::decode_scan_rows_delta(frame.payload)
+                                                     : proto::decode_scan_rows(frame.payload);
+    if (!rows) return stream_malformed(name, rows.error());
+    if (!accept_counter(rows->chunk_counter, name)) return;
     operation->outcome.items_received += static_cast<std::uint32_t>(rows->height_nm.size());
     if (operation->on_rows) operation->on_rows(*rows);
   }
@@ -880,7 +899,11 @@ void RigClient::async_scan(const proto::Scan& request,
   impl_->run_on_io([this, request, on_rows = std::move(on_rows), done = std::move(done)]() mutable {
     auto op = std::make_unique<Impl::Operation>(MsgType::Scan, impl_->context, std::move(done));
     op->on_rows = std::move(on_rows);
-    impl_->start_operation(MsgType::Scan, proto::encode(request), std::move(op));
+    // A version-1 session has no row_encoding: the rig sends ScanRows (4 bytes a pixel).
+    proto::Scan in_session = request;
+    if (impl_->session_version < 2) in_session.row_encoding = proto::RowEncoding::Int32;
+    impl_->start_operation(MsgType::Scan, proto::encode(in_session, impl_->session_version),
+                           std::move(op));
   });
 }
 

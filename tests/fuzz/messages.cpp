@@ -1,6 +1,6 @@
 // Fuzz target: every typed payload decoder of drivers/protocol/messages.hpp.
-// Input: one selector byte (which decoder, modulo 16), then the payload. Each decoder must
-// reject bad payloads with a message and never crash, and whatever it accepts must survive
+// Input: one selector byte (which decoder, modulo 18: kDecoders), then the payload. Each decoder
+// must reject bad payloads with a message and never crash, and whatever it accepts must survive
 // encode -> decode unchanged (message_codec.hpp).
 #include "tests/fuzz/message_codec.hpp"
 

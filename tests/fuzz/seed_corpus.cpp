@@ -33,6 +33,7 @@ struct Seed {
   MsgType type;
   int decoder;  // index in tests/fuzz/message_codec.hpp's kDecoders
   Bytes payload;
+  std::uint8_t version = proto::kProtocolVersion;  // of its frame
 };
 
 std::vector<Seed> protocol_seeds() {
@@ -71,6 +72,8 @@ std::vector<Seed> protocol_seeds() {
   rows.row = 4;
   rows.col0 = 0;
   for (int i = 0; i < 16; ++i) rows.height_nm.push_back(i == 5 ? proto::kNoData : -1000 * i);
+  proto::Scan delta_scan{12'000, 0, 2'000, 2'000, 20};
+  delta_scan.row_encoding = proto::RowEncoding::Delta;
   proto::OperationDone scan_done{proto::Result::Ok, 7, MsgType::Scan, 4000, 2, 40, 100, 20, 61'000,
                                  {192, 150, 20}};
   proto::OperationDone roll_done{proto::Result::Ok, 6, MsgType::Roll, 8000, 20, 0, 0, 0, 0, {}};
@@ -83,6 +86,8 @@ std::vector<Seed> protocol_seeds() {
       {"select_lane", MsgType::SelectLane, 4, encode(proto::SelectLane{3})},
       {"roll", MsgType::Roll, 5, encode(proto::Roll{10'000, 60'000, 20'000, 9'000, 2, 1000})},
       {"scan", MsgType::Scan, 6, encode(proto::Scan{12'000, 0, 2'000, 2'000, 20})},
+      {"scan_delta_rows", MsgType::Scan, 6, encode(delta_scan)},
+      {"scan_v1", MsgType::Scan, 16, encode(proto::Scan{12'000, 0, 2'000, 2'000, 20}, 1), 1},
       {"abort", MsgType::Abort, 7, encode(proto::Abort{})},
       {"heartbeat", MsgType::Heartbeat, 8, encode(proto::Heartbeat{})},
       {"hello_reply", proto::reply_type(MsgType::Hello), 9, encode(hello)},
@@ -94,6 +99,7 @@ std::vector<Seed> protocol_seeds() {
       {"ack_busy", proto::reply_type(MsgType::Home), 11, encode(proto::Ack{proto::Result::Busy})},
       {"sample_batch", MsgType::SampleBatch, 12, encode(batch)},
       {"scan_rows", MsgType::ScanRows, 13, encode(rows)},
+      {"scan_rows_delta", MsgType::ScanRowsDelta, 17, encode_delta(rows, 1000)},
       {"operation_done_scan", MsgType::OperationDone, 14, encode(scan_done)},
       {"operation_done_roll", MsgType::OperationDone, 14, encode(roll_done)},
       {"fault", MsgType::Fault, 15,
@@ -109,8 +115,7 @@ void write_protocol(const fs::path& corpus) {
     Bytes message{static_cast<std::uint8_t>(seed.decoder)};
     message.insert(message.end(), seed.payload.begin(), seed.payload.end());
     write(corpus / "messages" / seed.name, message);
-    const Bytes frame =
-        proto::encode_frame({proto::kProtocolVersion, seed.type, seq++, seed.payload});
+    const Bytes frame = proto::encode_frame({seed.version, seed.type, seq++, seed.payload});
     write(corpus / "frame_decoder" / seed.name, frame);
     // A stream as a host reads it: frames, line noise, a frame cut short, a stray delimiter.
     stream.insert(stream.end(), frame.begin(), frame.end());

@@ -83,7 +83,7 @@ LINE_FAULTS = [
     ("drop_bytes>host@roll1+50%:1e-4", 3, {"force_consistency"}),
     ("dup_bytes>host@scan1:1e-4", 3, SCAN_CHECKS),
     ("swap_bytes>host@roll1:1e-4", 3, {"force_consistency"}),
-    ("drop_frames>host@roll1+80%:0.05", 3, {"force_consistency"}),
+    ("drop_frames>host@roll1+80%:0.25", 3, {"force_consistency"}),
     ("swap_frames>host@scan1:0.05", 3, SCAN_CHECKS),
 ]
 

@@ -57,6 +57,7 @@ std::vector<Frame> one_frame_of_every_type() {
   }
   add(MsgType::SampleBatch, encode(sample_batch(kMaxSamplesPerBatch)));
   add(MsgType::ScanRows, encode(sample_scan_rows(kMaxPixelsPerChunk)));
+  add(MsgType::ScanRowsDelta, encode_delta(sample_scan_rows(kMaxPixelsPerDeltaChunk), 1000));
   add(MsgType::OperationDone, encode(sample_scan_done()));
   add(MsgType::Fault, encode(sample_fault()));
   return frames;
@@ -94,7 +95,7 @@ Bytes raw_with_crc(Bytes header_and_payload) {
 }  // namespace
 
 TEST_CASE("a frame is header, payload and CRC-32C, COBS-encoded and 0x00-terminated") {
-  const Frame frame{kProtocolVersion, MsgType::SelectLane, 0x1234, Bytes{0x07}};
+  const Frame frame{1, MsgType::SelectLane, 0x1234, Bytes{0x07}};
   const Bytes wire = encode_frame(frame);
   CHECK(std::count(wire.begin(), wire.end(), 0x00) == 1);
   const Bytes raw = raw_of(wire);
@@ -106,7 +107,7 @@ TEST_CASE("a frame is header, payload and CRC-32C, COBS-encoded and 0x00-termina
               static_cast<std::uint8_t>(crc >> 16), static_cast<std::uint8_t>(crc >> 24)});
 
   Bytes appended{0xAA};
-  append_frame(appended, frame.type, frame.seq, frame.payload);
+  append_frame(appended, frame.type, frame.seq, frame.payload, 1);
   CHECK(Bytes(appended.begin() + 1, appended.end()) == wire);
 }
 
@@ -114,15 +115,25 @@ TEST_CASE("a frame is header, payload and CRC-32C, COBS-encoded and 0x00-termina
 // in PROTOCOL.md: the spec, this code and any second implementation must agree on them.
 TEST_CASE("the worked examples of PROTOCOL.md encode byte for byte as documented") {
   SECTION("a Heartbeat with seq 1") {
-    const Bytes wire = encode_frame(Frame{kProtocolVersion, MsgType::Heartbeat, 1, {}});
+    const Bytes wire = encode_frame(Frame{1, MsgType::Heartbeat, 1, {}});
     CHECK(raw_of(wire) == Bytes{0x01, 0x09, 0x01, 0x00, 0x00, 0x00, 0x16, 0xD9, 0x29, 0x98});
     CHECK(wire == Bytes{0x04, 0x01, 0x09, 0x01, 0x01, 0x01, 0x05, 0x16, 0xD9, 0x29, 0x98, 0x00});
   }
   SECTION("a Hello with seq 1 asking for a 1000 ms watchdog") {
     Bytes wire;
-    append_frame(wire, MsgType::Hello, 1, encode(Hello{1, 1000}));
+    append_frame(wire, MsgType::Hello, 1, encode(Hello{1, 1000}), 1);
     CHECK(wire == Bytes{0x04, 0x01, 0x01, 0x01, 0x02, 0x03, 0x08, 0x01, 0xE8, 0x03, 0x3D, 0x22,
                         0x8D, 0x76, 0x00});
+  }
+  SECTION("a version-2 ScanRowsDelta with seq 0x17 (section 3.3)") {
+    ScanRows rows;
+    rows.row = 3;
+    rows.height_nm = {12'300, 12'200, kNoData, 12'500, -100};
+    Bytes wire;
+    append_frame(wire, MsgType::ScanRowsDelta, 0x17, encode_delta(rows, 100), 2);
+    CHECK(wire == Bytes{0x04, 0x02, 0x44, 0x17, 0x02, 0x13, 0x01, 0x01, 0x01, 0x01, 0x02,
+                        0x03, 0x01, 0x01, 0x02, 0x05, 0x02, 0x64, 0x04, 0xF7, 0x01, 0x02,
+                        0x08, 0x07, 0xFC, 0x01, 0x8E, 0x8F, 0xC9, 0x40, 0x00});
   }
 }
 
@@ -175,6 +186,10 @@ TEST_CASE("frames of every message type round-trip through the decoder and the p
         break;
       case 0x41:
         CHECK(decode_scan_rows(f.payload).value() == sample_scan_rows(kMaxPixelsPerChunk));
+        break;
+      case 0x44:
+        CHECK(decode_scan_rows_delta(f.payload).value() ==
+              sample_scan_rows(kMaxPixelsPerDeltaChunk));
         break;
       case 0x42:
         CHECK(decode_operation_done(f.payload).value() == sample_scan_done());
@@ -363,7 +378,7 @@ TEST_CASE("damaged frames are dropped and counted under their own cause") {
     CHECK(got.counters.bytes_discarded == 3);
   }
   SECTION("an unknown protocol version") {
-    const Decoding got = decode_stream(encode_frame(Frame{2, MsgType::Heartbeat, 1, {}}));
+    const Decoding got = decode_stream(encode_frame(Frame{3, MsgType::Heartbeat, 1, {}}));
     CHECK(got.frames.empty());
     CHECK(got.counters.version_errors == 1);
     CHECK(decode_stream(encode_frame(Frame{0, MsgType::Hello, 1, encode(Hello{})}))
@@ -372,10 +387,22 @@ TEST_CASE("damaged frames are dropped and counted under their own cause") {
 }
 
 TEST_CASE("Hello and HelloReply of another version pass so that versions can be negotiated") {
-  const Frame hello_v2{2, MsgType::Hello, 1, Bytes{2, 0x10, 0x00, 0x99}};
-  const Frame reply_v3{3, reply_type(MsgType::Hello), 1, Bytes{8, 3}};
-  const Decoding got = decode_stream(wire_of({hello_v2, reply_v3}));
-  CHECK(got.frames == std::vector<Frame>{hello_v2, reply_v3});
+  const Frame hello_v3{3, MsgType::Hello, 1, Bytes{3, 0x10, 0x00, 0x99}};
+  const Frame reply_v4{4, reply_type(MsgType::Hello), 1, Bytes{8, 4}};
+  const Decoding got = decode_stream(wire_of({hello_v3, reply_v4}));
+  CHECK(got.frames == std::vector<Frame>{hello_v3, reply_v4});
+  CHECK(got.counters.version_errors == 0);
+}
+
+TEST_CASE("frames of both spoken versions, 1 and 2, pass; append_frame writes the version asked") {
+  Bytes wire;
+  append_frame(wire, MsgType::Heartbeat, 1, {}, 1);
+  append_frame(wire, MsgType::Heartbeat, 2, {});
+  const Decoding got = decode_stream(wire);
+  REQUIRE(got.frames.size() == 2);
+  CHECK(got.frames[0].version == 1);
+  CHECK(got.frames[1].version == kProtocolVersion);
+  CHECK(kProtocolVersion == 2);
   CHECK(got.counters.version_errors == 0);
 }
 

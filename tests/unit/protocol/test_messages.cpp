@@ -35,6 +35,21 @@ void require_exact_length(const Bytes& valid, Decoded<T> (*decode)(ByteView),
   require_decode_error(decode(longer), message);
 }
 
+Decoded<Scan> decode_scan_v1(ByteView p) {
+  return decode_scan(p, 1);
+}
+Decoded<Scan> decode_scan_v2(ByteView p) {
+  return decode_scan(p, 2);
+}
+
+// A chunk whose heights are whole steps of step_nm, with kNoData pixels among them.
+ScanRows stepped_rows(std::size_t count, std::uint16_t step_nm) {
+  ScanRows m = sample_scan_rows(count);
+  for (std::int32_t& h : m.height_nm)
+    if (h != kNoData) h = h / step_nm * step_nm;
+  return m;
+}
+
 }  // namespace
 
 TEST_CASE("every message survives an encode/decode round trip") {
@@ -48,8 +63,12 @@ TEST_CASE("every message survives an encode/decode round trip") {
   SECTION("Roll") {
     CHECK(decode_roll(encode(sample_roll())).value() == sample_roll());
   }
-  SECTION("Scan") {
+  SECTION("Scan, in version 1 and in version 2 with either row encoding") {
+    CHECK(decode_scan(encode(sample_scan(), 1), 1).value() == sample_scan());
+    Scan delta = sample_scan();
+    delta.row_encoding = RowEncoding::Delta;
     CHECK(decode_scan(encode(sample_scan())).value() == sample_scan());
+    CHECK(decode_scan(encode(delta)).value() == delta);
   }
   SECTION("requests without payload") {
     CHECK(encode(StatusRequest{}).empty());
@@ -85,6 +104,26 @@ TEST_CASE("every message survives an encode/decode round trip") {
     CHECK(decode_scan_rows(encode(sample_scan_rows(kMaxPixelsPerChunk))).value() ==
           sample_scan_rows(kMaxPixelsPerChunk));
   }
+  SECTION("ScanRowsDelta, including the largest and kNoData pixels") {
+    CHECK(decode_scan_rows_delta(encode_delta(stepped_rows(123, 100), 100)).value() ==
+          stepped_rows(123, 100));
+    CHECK(decode_scan_rows_delta(encode_delta(stepped_rows(123, 1), 1)).value() ==
+          stepped_rows(123, 1));
+    CHECK(
+        decode_scan_rows_delta(encode_delta(stepped_rows(kMaxPixelsPerDeltaChunk, 7), 7)).value() ==
+        stepped_rows(kMaxPixelsPerDeltaChunk, 7));
+  }
+  SECTION("ScanRowsDelta at the extremes of int32, which need the longest varints") {
+    ScanRows worst;
+    worst.chunk_counter = 0xFFFFFFFF;
+    worst.row = 65535;
+    worst.col0 = 65536 - kMaxPixelsPerDeltaChunk;
+    for (std::size_t i = 0; i < kMaxPixelsPerDeltaChunk; ++i)
+      worst.height_nm.push_back(i % 3 == 2 ? kNoData : i % 2 ? INT32_MAX : INT32_MIN + 1);
+    const Bytes wire = encode_delta(worst, 1);
+    CHECK(wire.size() <= 8192);  // any chunk of the largest count fits a frame
+    CHECK(decode_scan_rows_delta(wire).value() == worst);
+  }
   SECTION("OperationDone with and without layers") {
     CHECK(decode_operation_done(encode(sample_scan_done())).value() == sample_scan_done());
     const OperationDone roll_done{Result::Aborted, 7, MsgType::Roll, 4000, 10, 0, 0, 0, 0, {}};
@@ -99,7 +138,8 @@ TEST_CASE("payloads have the exact sizes of the spec") {
   CHECK(encode(Hello{}).size() == 3);
   CHECK(encode(SelectLane{}).size() == 1);
   CHECK(encode(sample_roll()).size() == 19);
-  CHECK(encode(sample_scan()).size() == 18);
+  CHECK(encode(sample_scan(), 1).size() == 18);
+  CHECK(encode(sample_scan(), 2).size() == 19);
   CHECK(encode(sample_status_reply()).size() == 22);
   CHECK(encode(Ack{}).size() == 1);
   CHECK(encode(sample_fault()).size() == 11);
@@ -126,7 +166,10 @@ TEST_CASE("decoders refuse payloads that are too short or too long, naming the m
   require_exact_length(encode(Hello{}), decode_hello, "Hello");
   require_exact_length(encode(SelectLane{2}), decode_select_lane, "SelectLane");
   require_exact_length(encode(sample_roll()), decode_roll, "Roll");
-  require_exact_length(encode(sample_scan()), decode_scan, "Scan");
+  require_exact_length(encode(sample_scan(), 1), decode_scan_v1, "Scan");
+  require_exact_length(encode(sample_scan(), 2), decode_scan_v2, "Scan");
+  require_exact_length(encode_delta(stepped_rows(40, 100), 100), decode_scan_rows_delta,
+                       "ScanRowsDelta");
   require_exact_length(encode(sample_hello_reply()), decode_hello_reply, "HelloReply");
   require_exact_length(encode(sample_status_reply()), decode_status_reply, "StatusReply");
   require_exact_length(encode(Ack{}), decode_ack, "Ack");
@@ -229,8 +272,8 @@ TEST_CASE("a reply that is not Ok may be its result byte alone") {
 
 TEST_CASE("version negotiation reads only the frozen bytes of another version") {
   SECTION("a Hello of another version decodes to just its version, whatever follows") {
-    const Bytes v2_hello{2, 0xE8, 0x03, 0x55, 0x66};
-    CHECK(decode_hello(v2_hello).value().host_protocol_version == 2);
+    const Bytes v3_hello{3, 0xE8, 0x03, 0x55, 0x66};
+    CHECK(decode_hello(v3_hello).value().host_protocol_version == 3);
   }
   SECTION("a VersionMismatch HelloReply reports the rig's version") {
     HelloReply m = sample_hello_reply();
@@ -281,4 +324,103 @@ TEST_CASE("message type classes follow the numbering rule") {
   CHECK(is_reply(reply_type(MsgType::Roll)));
   CHECK(is_stream_or_event(MsgType::ScanRows));
   CHECK_FALSE(is_stream_or_event(reply_type(MsgType::Hello)));
+}
+
+TEST_CASE("a version-1 Scan cannot ask for delta rows, and a version-2 one names a bad encoding") {
+  Scan delta = sample_scan();
+  delta.row_encoding = RowEncoding::Delta;
+  CHECK_THROWS_AS(encode(delta, 1), std::invalid_argument);
+  Bytes bad = encode(sample_scan(), 2);
+  bad.back() = 2;
+  require_decode_error(decode_scan(bad, 2), "Scan", "row_encoding 0x02");
+  // The 18 bytes of version 1 are not a version-2 Scan, nor the other way round.
+  require_decode_error(decode_scan(encode(sample_scan(), 1), 2), "Scan",
+                       "19 in protocol version 2");
+  require_decode_error(decode_scan(encode(sample_scan(), 2), 1), "Scan",
+                       "18 in protocol version 1");
+}
+
+TEST_CASE("ScanRowsDelta has the exact bytes of PROTOCOL.md's worked example") {
+  ScanRows m;
+  m.row = 3;
+  m.height_nm = {12'300, 12'200, kNoData, 12'500, -100};
+  const Bytes wire = encode_delta(m, 100);
+  CHECK(wire == Bytes{0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x05, 0x00, 0x64,
+                      0x00,  // header
+                      0xF7, 0x01, 0x02, 0x00, 0x07, 0xFC, 0x01});
+  CHECK(decode_scan_rows_delta(wire).value() == m);
+}
+
+TEST_CASE("malformed ScanRowsDelta payloads are refused saying what is wrong") {
+  // header: counter 0, row 0, col0 0, count (set below), step 100
+  auto with = [](std::uint16_t count, Bytes varints, std::uint16_t step_nm = 100,
+                 std::uint16_t col0 = 0) {
+    Bytes p{0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            static_cast<std::uint8_t>(col0),
+            static_cast<std::uint8_t>(col0 >> 8),
+            static_cast<std::uint8_t>(count),
+            static_cast<std::uint8_t>(count >> 8),
+            static_cast<std::uint8_t>(step_nm),
+            static_cast<std::uint8_t>(step_nm >> 8)};
+    for (std::uint8_t b : varints) p.push_back(b);  // (insert() trips GCC 12's -Warray-bounds)
+    return p;
+  };
+  CHECK(decode_scan_rows_delta(with(2, {0x02, 0x00})).has_value());  // the valid base case
+  SECTION("a varint cut off by the end of the payload") {
+    require_decode_error(decode_scan_rows_delta(with(2, {0x02, 0x81})), "ScanRowsDelta",
+                         "payload ends inside pixel 1 of 2");
+  }
+  SECTION("a count larger than the pixels present") {
+    require_decode_error(decode_scan_rows_delta(with(3, {0x02, 0x00})), "ScanRowsDelta",
+                         "ends inside pixel 2 of 3");
+  }
+  SECTION("bytes left after the pixels the count announces") {
+    require_decode_error(decode_scan_rows_delta(with(1, {0x02, 0x00})), "ScanRowsDelta",
+                         "1 bytes after the 1 pixels");
+  }
+  SECTION("a varint longer than 5 bytes") {
+    require_decode_error(decode_scan_rows_delta(with(1, {0x81, 0x80, 0x80, 0x80, 0x80, 0x01})),
+                         "ScanRowsDelta", "longer than 5 bytes");
+  }
+  SECTION("a non-canonical varint") {
+    require_decode_error(decode_scan_rows_delta(with(1, {0x82, 0x00})), "ScanRowsDelta",
+                         "non-canonical");
+  }
+  SECTION("differences that run a height out of the int32 range") {
+    // Token 0x7FFFFFFFF, the largest a 5-byte varint holds: +2^34 - 1 steps.
+    const Bytes biggest{0xFF, 0xFF, 0xFF, 0xFF, 0x7F};
+    require_decode_error(decode_scan_rows_delta(with(1, biggest, 1)), "ScanRowsDelta",
+                         "outside the int32 range");
+    // 32'769 steps of 65'535 nm: 2'147'516'415 nm (token 65'539).
+    require_decode_error(decode_scan_rows_delta(with(1, {0x83, 0x80, 0x04}, 65535)),
+                         "ScanRowsDelta", "outside the int32 range");
+  }
+  SECTION("a height equal to kNoData must be sent as the no-data token") {
+    // -2^31 in steps of 1: zigzag 2^32 - 1, token 2^32.
+    require_decode_error(decode_scan_rows_delta(with(1, {0x80, 0x80, 0x80, 0x80, 0x10}, 1)),
+                         "ScanRowsDelta", "outside the int32 range");
+  }
+  SECTION("count, step and columns out of range") {
+    require_decode_error(decode_scan_rows_delta(with(0, {})), "ScanRowsDelta", "count 0");
+    require_decode_error(decode_scan_rows_delta(with(1637, Bytes(1637, 0))), "ScanRowsDelta",
+                         "count 1637");
+    require_decode_error(decode_scan_rows_delta(with(1, {0x00}, 0)), "ScanRowsDelta", "step_nm 0");
+    require_decode_error(decode_scan_rows_delta(with(2, {0x00, 0x00}, 100, 65535)), "ScanRowsDelta",
+                         "col0 + count 65537");
+  }
+}
+
+TEST_CASE("encoding a ScanRowsDelta the wire cannot carry throws") {
+  CHECK_THROWS_AS(encode_delta(ScanRows{}, 100), std::length_error);
+  CHECK_THROWS_AS(encode_delta(stepped_rows(kMaxPixelsPerDeltaChunk + 1, 100), 100),
+                  std::length_error);
+  CHECK_THROWS_AS(encode_delta(stepped_rows(3, 100), 0), std::invalid_argument);
+  ScanRows off_step = stepped_rows(3, 100);
+  off_step.height_nm[1] = 150;
+  CHECK_THROWS_AS(encode_delta(off_step, 100), std::invalid_argument);
 }

@@ -34,9 +34,13 @@ class ScriptedRig {
   // Sends one frame to the host. Call from the handler (the rig thread) only.
   template <typename Message>
   void send(proto::MsgType type, std::uint16_t seq, const Message& message) {
-    pty_.write_all(
-        proto::encode_frame({proto::kProtocolVersion, type, seq, proto::encode(message)}));
+    send_payload(type, seq, proto::encode(message));
   }
+  void send_payload(proto::MsgType type, std::uint16_t seq, const proto::Bytes& payload) {
+    pty_.write_all(proto::encode_frame({frame_version, type, seq, payload}));
+  }
+  // Protocol version of the frames it sends (set before the host connects).
+  std::uint8_t frame_version = proto::kProtocolVersion;
   void reply(const proto::Frame& request, const proto::Ack& ack) {
     send(proto::reply_type(request.type), request.seq, ack);
   }

@@ -229,6 +229,80 @@ TEST_CASE("a scan delivers its rows and the rig's account of the height map") {
   CHECK(outcome->done.scan_delay_ms == 1500);
 }
 
+TEST_CASE("a scan asking for delta rows decodes ScanRowsDelta into the same rows") {
+  ScriptedRig rig([](const proto::Frame& frame, ScriptedRig& r) {
+    if (frame.type != MsgType::Scan) return testing::answer_like_a_healthy_rig(frame, r);
+    const auto scan = proto::decode_scan(frame.payload, frame.version);
+    REQUIRE(scan.has_value());
+    CHECK(scan->row_encoding == proto::RowEncoding::Delta);
+    r.reply(frame, proto::Ack{});
+    proto::ScanRows rows;
+    rows.height_nm = {-1200, proto::kNoData, 300, 400};
+    r.send_payload(MsgType::ScanRowsDelta, 0, proto::encode_delta(rows, 100));
+    auto done = done_for(frame, 1, 4);
+    done.rows = 1;
+    done.cols = 4;
+    r.send(MsgType::OperationDone, 0, done);
+  });
+  auto client = connect(rig);
+  proto::Scan scan{0, 0, 10, 40, 10};
+  scan.row_encoding = proto::RowEncoding::Delta;
+  std::vector<std::int32_t> heights;
+  const auto outcome =
+      client->scan(scan, [&](const proto::ScanRows& rows) { heights = rows.height_nm; });
+  REQUIRE(outcome.has_value());
+  CHECK(heights == std::vector<std::int32_t>{-1200, proto::kNoData, 300, 400});
+  CHECK(outcome->items_received == 4);
+}
+
+TEST_CASE("a rig that speaks only version 1 is asked again in it, and scans in ScanRows") {
+  ScriptedRig rig([](const proto::Frame& frame, ScriptedRig& r) {
+    if (frame.type == MsgType::Hello) {
+      proto::HelloReply reply = testing::healthy_hello(0);
+      reply.protocol_version = 1;
+      if (frame.version != 1) reply.result = proto::Result::VersionMismatch;
+      return r.reply(frame, reply);
+    }
+    if (frame.type != MsgType::Scan) return testing::answer_like_a_healthy_rig(frame, r);
+    CHECK(frame.version == 1);
+    CHECK(proto::decode_scan(frame.payload, 1).has_value());  // 18 bytes, no row_encoding
+    r.reply(frame, proto::Ack{});
+    auto done = done_for(frame, 0, 0);
+    done.result = proto::Result::Aborted;
+    r.send(MsgType::OperationDone, 0, done);
+  });
+  rig.frame_version = 1;
+  auto client = connect(rig);
+  const auto hello = client->handshake();
+  REQUIRE(hello.has_value());
+  CHECK(hello->protocol_version == 1);
+  const auto hellos = rig.received(MsgType::Hello);
+  REQUIRE(hellos.size() == 2);
+  CHECK(hellos[0].version == proto::kProtocolVersion);
+  CHECK(hellos[1].version == 1);
+  CHECK(proto::decode_hello(hellos[1].payload)->host_protocol_version == 1);
+
+  proto::Scan scan{0, 0, 10, 40, 10};
+  scan.row_encoding = proto::RowEncoding::Delta;  // not in version 1: the client asks for Int32
+  (void)client->scan(scan, [](const proto::ScanRows&) {});
+  REQUIRE(rig.received(MsgType::Scan).size() >= 1);
+}
+
+TEST_CASE("a rig that speaks only a newer version is refused naming both") {
+  ScriptedRig rig([](const proto::Frame& frame, ScriptedRig& r) {
+    proto::HelloReply reply = testing::healthy_hello(0);
+    reply.result = proto::Result::VersionMismatch;
+    reply.protocol_version = 9;
+    r.reply(frame, reply);
+  });
+  auto client = connect(rig);
+  const auto hello = client->handshake();
+  REQUIRE_FALSE(hello.has_value());
+  CHECK(hello.error().message.find("the rig speaks protocol version 9, this host 1..2") !=
+        std::string::npos);
+  CHECK(rig.received(MsgType::Hello).size() == 1);
+}
+
 TEST_CASE("an OperationDone that overtakes a lost Ack still completes the operation") {
   ScriptedRig rig([](const proto::Frame& frame, ScriptedRig& r) {
     if (frame.type != MsgType::Roll) return testing::answer_like_a_healthy_rig(frame, r);

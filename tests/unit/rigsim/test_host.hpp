@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -50,10 +51,14 @@ class TestHost {
 
   template <typename Msg>
   std::uint16_t send(proto::MsgType type, const Msg& msg) {
-    return send_raw(type, ++seq, proto::encode(msg));
+    if constexpr (std::is_same_v<Msg, proto::Scan>)
+      return send_raw(type, ++seq, proto::encode(msg, version));  // its layout has a version
+    else
+      return send_raw(type, ++seq, proto::encode(msg));
   }
   std::uint16_t send_raw(proto::MsgType type, std::uint16_t s, const proto::Bytes& payload) {
     proto::Frame f;
+    f.version = version;
     f.type = type;
     f.seq = s;
     f.payload = payload;
@@ -91,7 +96,7 @@ class TestHost {
     return *d;
   }
   void hello(std::uint16_t watchdog_ms = 0) {
-    send(proto::MsgType::Hello, proto::Hello{proto::kProtocolVersion, watchdog_ms});
+    send(proto::MsgType::Hello, proto::Hello{version, watchdog_ms});
   }
   void home() {
     send(proto::MsgType::Home, proto::Home{});
@@ -114,6 +119,7 @@ class TestHost {
   proto::Bytes wire;
   std::uint16_t seq = 0;
   std::uint64_t now_ms = 1000;
+  std::uint8_t version = proto::kProtocolVersion;  // of the frames (and Hello) the host sends
 };
 
 }  // namespace derma::rigsim::test

@@ -63,3 +63,32 @@ TEST_CASE("pixels of the asked rectangle that never arrived are counted as missi
   const analysis::ScanRecord scan = builder.finish(done, 0);
   CHECK(scan.pixels_missing == static_cast<std::uint64_t>((50 - rows_sent) * 20));
 }
+
+TEST_CASE("a map cut to fewer columns than asked keeps every pixel at its row and column") {
+  suite::ScanStep step;
+  step.length_mm = 0.1;  // 5 rows at 20 um
+  step.width_mm = 0.2;   // 10 columns
+  step.pitch_um = 20;
+  runner::ScanRecordBuilder builder(step, 0);
+  for (int r = 0; r < 5; ++r) {
+    for (std::uint16_t col0 : {0, 4}) {  // two chunks per row; the second runs past the edge
+      proto::ScanRows rows;
+      rows.row = static_cast<std::uint16_t>(r);
+      rows.col0 = col0;
+      for (int c = col0; c < col0 + 8; ++c) rows.height_nm.push_back(-(r * 100 + c) * 1000);
+      builder.add(rows);
+    }
+  }
+  proto::OperationDone done;
+  done.operation = proto::MsgType::Scan;
+  done.rows = 4;
+  done.cols = 6;
+  done.pitch_um = 20;
+  const analysis::ScanRecord scan = builder.finish(done, 0);
+  REQUIRE(scan.map.rows == 4);
+  REQUIRE(scan.map.cols == 6);
+  for (int r = 0; r < 4; ++r)
+    for (int c = 0; c < 6; ++c) CHECK(scan.map.at(r, c) == Approx(-(r * 100 + c)));
+  // Asked 5 x 10 = 50 pixels; 24 lie in the map the rig shaped, the others do not count.
+  CHECK(scan.pixels_missing == 50 - 24);
+}
