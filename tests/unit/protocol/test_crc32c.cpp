@@ -48,9 +48,24 @@ TEST_CASE("CRC-32C slicing-by-8 agrees with the bitwise definition at every leng
     for (std::size_t n = 0; n + offset <= 200; ++n) {
       const ByteView view(data.data() + offset, n);
       REQUIRE(crc32c(view) == crc32c_bitwise(view));
+      REQUIRE(crc32c_portable(view) == crc32c_bitwise(view));
     }
   }
   CHECK(crc32c(data) == crc32c_bitwise(data));
+  CHECK(crc32c_portable(data) == crc32c_bitwise(data));
+}
+
+TEST_CASE("CRC-32C's hardware and portable paths agree, piecewise too") {
+  std::mt19937 rng(7);
+  Bytes data(9000);
+  for (auto& b : data) b = static_cast<std::uint8_t>(rng());
+  const ByteView all(data);
+  CHECK(crc32c_portable(as_bytes("123456789")) == 0xE3069283u);
+  for (std::size_t split : {0, 1, 7, 8, 9, 4095, 8999, 9000}) {
+    const std::uint32_t first = crc32c(all.first(split));
+    CHECK(first == crc32c_portable(all.first(split)));
+    CHECK(crc32c(all.subspan(split), first) == crc32c_portable(all.subspan(split), first));
+  }
 }
 
 TEST_CASE("CRC-32C can be computed piecewise by passing the running value") {
