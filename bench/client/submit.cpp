@@ -312,7 +312,11 @@ void Session::settle(SubmittedRun& run) {
 }
 
 void Session::cancel_unfinished(SubmitOutcome& outcome) {
-  for (SubmittedRun& run : outcome.runs) {
+  // Latest first: a running run's cancel waits for it to settle, and meanwhile the daemon
+  // would start the next queued one (a virtual-rig validation takes a tenth of a second), so
+  // in submission order the queue could run to its end before its cancels arrived.
+  for (auto it = outcome.runs.rbegin(); it != outcome.runs.rend(); ++it) {
+    SubmittedRun& run = *it;
     if (is_final_state(run.state)) continue;
     const auto answer = control_.post_json(run_path(run.id) + "/cancel", "{}");
     if (answer && answer->status / 100 == 2) {
