@@ -29,6 +29,7 @@ T get_le(const std::uint8_t* in) {
   return value;
 }
 constexpr std::size_t kRecordHeader = 1 + 8 + 4;
+constexpr std::size_t kCaptureBuffer = 256 * 1024;
 }  // namespace
 
 std::expected<std::unique_ptr<CaptureWriter>, std::string> CaptureWriter::open(
@@ -36,6 +37,10 @@ std::expected<std::unique_ptr<CaptureWriter>, std::string> CaptureWriter::open(
   std::FILE* file = std::fopen(path.c_str(), "wb");
   if (!file)
     return std::unexpected("cannot create capture file " + path + ": " + std::strerror(errno));
+  // A 256 kB buffer: the link is read 4 kB at a time (a pty's most), and stdio's default
+  // buffer of that size made every read one write(2) (docs/performance.md). A killed process
+  // still loses only what its buffer held of the step under way.
+  std::setvbuf(file, nullptr, _IOFBF, kCaptureBuffer);
   std::unique_ptr<CaptureWriter> writer(new CaptureWriter(file, path));
   if (std::fwrite(kCaptureMagic, 1, sizeof kCaptureMagic, file) != sizeof kCaptureMagic)
     return std::unexpected("cannot write capture file " + path + ": " + std::strerror(errno));

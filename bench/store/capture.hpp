@@ -16,7 +16,7 @@
 // directory, so the name survives a power cut), after the run's metadata, after every
 // step's Step record, after the End record, and at close. So:
 //  - a killed process (SIGKILL, crash) loses at most the link bytes of the step under way
-//    that were still in the FILE buffer; the kernel keeps everything flushed;
+//    that were still in the FILE buffer (256 kB); the kernel keeps everything flushed;
 //  - a power cut or kernel crash loses at most what was written since the last step
 //    boundary; every completed step, with its Step record, is on the disk;
 //  - a record cut short by either is a truncated tail that read_capture() reports and
