@@ -73,7 +73,9 @@ class SqliteConnection final : public Connection {
         SQLITE_OK)
       return std::unexpected(db_ ? sqlite3_errmsg(db_) : "cannot open");
     sqlite3_extended_result_codes(db_, 1);
-    sqlite3_busy_timeout(db_, 5000);
+    // Writers wait for each other rather than fail: up to 30 s, for a machine so loaded that
+    // another process's migration or report (each fsync'd) takes seconds.
+    sqlite3_busy_timeout(db_, 30000);
     // journal_mode touches the file first: a file that is not SQLite fails here.
     // synchronous = FULL: with WAL, NORMAL may lose the last commits on power loss; a
     // recorded verdict or audit entry must never be lost once a caller was told it is.
