@@ -751,23 +751,16 @@ Reply Daemon::events(std::int64_t id) {
   auto row = db_->get_run(id);
   if (!row) throw std::runtime_error("results database: " + row.error());
   if (!*row) return error_response(404, "not_found", "no run " + std::to_string(id));
-  return EventStreamReply{[this, id](std::shared_ptr<EventStream> stream) {
+  const bool held_here = holds(**row);
+  return EventStreamReply{[this, id, held_here](std::shared_ptr<EventStream> stream) {
     // A late subscriber first learns where the run is; a final run ends at once.
     try {
-      const std::string current = run_json(id).value_or("{}");
-      const std::string state = json::parse(current).value("state", "queued");
-      stream->send_event("state", json_text(json{{"id", id}, {"state", state}}));
-      const auto parsed = store::run_state_from(state);
-      if (parsed && store::is_final(*parsed)) {
-        stream->send_event("end", current);
-        stream->finish();
-        return;
-      }
-      auto row = db_->get_run(id);
-      if (row && *row && !holds(**row))
-        follow_from_store(id, std::move(stream), state);
-      else
+      const auto state = send_state(id, *stream, "");
+      if (!state) return;
+      if (held_here)
         subscribers_[id].push_back(std::move(stream));
+      else
+        follow_from_store(id, std::move(stream), *state);
     } catch (const std::exception& e) {
       spdlog::error("bench serve: events of run {}: {}", id, e.what());
       stream->finish();
@@ -788,23 +781,29 @@ std::string Daemon::daemon_url(const std::string& name) {
   return "";
 }
 
+std::optional<std::string> Daemon::send_state(std::int64_t id, EventStream& stream,
+                                              const std::string& last_state) {
+  const std::string current = run_json(id).value_or("{}");
+  const std::string state = json::parse(current).value("state", "queued");
+  if (state != last_state)
+    stream.send_event("state", json_text(json{{"id", id}, {"state", state}}));
+  const auto parsed = store::run_state_from(state);
+  if (parsed && store::is_final(*parsed)) {
+    stream.send_event("end", current);
+    stream.finish();
+    return std::nullopt;
+  }
+  return state;
+}
+
 void Daemon::follow_from_store(std::int64_t id, std::shared_ptr<EventStream> stream,
                                std::string last_state) {
   auto timer = std::make_shared<boost::asio::steady_timer>(io_, std::chrono::milliseconds(500));
   timer->async_wait([this, id, stream, timer, last_state](const boost::system::error_code& ec) {
     if (ec || !stream->is_open()) return;
     try {
-      const std::string current = run_json(id).value_or("{}");
-      const std::string state = json::parse(current).value("state", "queued");
-      if (state != last_state)
-        stream->send_event("state", json_text(json{{"id", id}, {"state", state}}));
-      const auto parsed = store::run_state_from(state);
-      if (parsed && store::is_final(*parsed)) {
-        stream->send_event("end", current);
-        stream->finish();
-        return;
-      }
-      follow_from_store(id, stream, state);
+      if (const auto state = send_state(id, *stream, last_state))
+        follow_from_store(id, stream, *state);
     } catch (const std::exception& e) {
       // The store is out of reach for now: the stream stays open and the next poll retries.
       stream->send_comment(std::string("results database: ") + e.what());

@@ -92,6 +92,10 @@ class Daemon {
   HttpResponse cancel(std::int64_t id, const ApiToken& caller, const std::string& origin);
   HttpResponse run_file(std::int64_t id, const std::string& file);
   Reply events(std::int64_t id);
+  // Sends the run's state if it is not `last_state`, and its end once it is final (the
+  // stream is finished then: nullopt); returns the state.
+  std::optional<std::string> send_state(std::int64_t id, EventStream& stream,
+                                        const std::string& last_state);
   // Another daemon of the fleet holds the run: its events come from the store, polled.
   void follow_from_store(std::int64_t id, std::shared_ptr<EventStream> stream,
                          std::string last_state);

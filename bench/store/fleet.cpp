@@ -89,27 +89,35 @@ std::expected<void, std::string> requeue_job(sql::Connection& db, std::int64_t j
 
 // A job taken back from its daemon before its run started: queued again for another rig, or,
 // when a client had asked to cancel it, cancelled with its run (the request is not lost).
+// The job ends in `state` (done, failed or cancelled): no lease, no holder's claim any more.
+std::expected<void, std::string> close_job(sql::Connection& db, std::int64_t job_id,
+                                           const std::string& state) {
+  Statement close(db,
+                  "UPDATE fleet_jobs SET state = ?, finished_at = ?, lease_expires_ms = NULL "
+                  "WHERE id = ?");
+  close.bind(state).bind(now_utc()).bind(job_id);
+  return close.run();
+}
+
+// The job is cancelled with its run, which had not started (its error says why).
+std::expected<void, std::string> cancel_unstarted(sql::Connection& db, std::int64_t job_id,
+                                                  std::int64_t run_id, const std::string& why) {
+  if (auto done = close_job(db, job_id, "cancelled"); !done) return done;
+  Statement run(db,
+                "UPDATE runs SET state = 'cancelled', finished_at = ?, error = ? "
+                "WHERE id = ? AND state = 'queued'");
+  run.bind(now_utc()).bind(why).bind(run_id);
+  return run.run();
+}
+
 // Returns what became of it: "queued" or "cancelled".
 std::expected<std::string, std::string> give_back(sql::Connection& db, std::int64_t job_id,
                                                   const std::string& kind, std::int64_t run_id,
                                                   bool cancel_requested) {
-  if (!cancel_requested) {
-    if (auto done = requeue_job(db, job_id, kind, run_id); !done)
-      return std::unexpected(done.error());
-    return "queued";
-  }
-  const std::string now = now_utc();
-  Statement job(db,
-                "UPDATE fleet_jobs SET state = 'cancelled', finished_at = ?, "
-                "lease_expires_ms = NULL WHERE id = ?");
-  job.bind(now).bind(job_id);
-  if (auto done = job.run(); !done) return std::unexpected(done.error());
-  Statement run(db,
-                "UPDATE runs SET state = 'cancelled', finished_at = ?, "
-                "error = 'cancelled before it started' WHERE id = ? AND state = 'queued'");
-  run.bind(now).bind(run_id);
-  if (auto done = run.run(); !done) return std::unexpected(done.error());
-  return "cancelled";
+  auto done = cancel_requested ? cancel_unstarted(db, job_id, run_id, "cancelled before it started")
+                               : requeue_job(db, job_id, kind, run_id);
+  if (!done) return std::unexpected(done.error());
+  return cancel_requested ? "cancelled" : "queued";
 }
 
 // A fresh queued run for the job's next attempt: the same suite, roller, lot and requester.
@@ -174,13 +182,8 @@ std::expected<FleetRecovery, std::string> recover(sql::Connection& db, const Hel
     // The run ended (its daemon died between recording it and closing the job).
     job_state = job.run_state == "cancelled" ? "cancelled" : "done";
   }
-  if (job_state != "queued") {
-    Statement close(db,
-                    "UPDATE fleet_jobs SET state = ?, finished_at = ?, lease_expires_ms = NULL "
-                    "WHERE id = ?");
-    close.bind(job_state).bind(now).bind(job.id);
-    if (auto done = close.run(); !done) return std::unexpected(done.error());
-  }
+  if (job_state != "queued")
+    if (auto done = close_job(db, job.id, job_state); !done) return std::unexpected(done.error());
   const nlohmann::json detail = {
       {"job", job.id},
       {"from_daemon", job.claimed_by},
@@ -470,13 +473,8 @@ std::expected<FleetJobState, std::string> ResultsDb::finish_fleet_job(std::int64
       if (auto done = requeue_job(db, job, kind, *next); !done) return failed(done.error());
     }
   }
-  if (outcome != FleetJobState::Queued) {
-    Statement close(db,
-                    "UPDATE fleet_jobs SET state = ?, finished_at = ?, lease_expires_ms = NULL "
-                    "WHERE id = ?");
-    close.bind(to_string(outcome)).bind(now_utc()).bind(job);
-    if (auto done = close.run(); !done) return failed(done.error());
-  }
+  if (outcome != FleetJobState::Queued)
+    if (auto done = close_job(db, job, to_string(outcome)); !done) return failed(done.error());
   if (auto done = tx.commit(); !done) return failed(done.error());
   return outcome;
 }
@@ -576,16 +574,9 @@ std::expected<FleetCancel, std::string> ResultsDb::cancel_fleet_run(std::int64_t
   const auto state = fleet_job_state_from(job.text(1));
   const std::int64_t current_run = job.integer(2);
   FleetCancel outcome = FleetCancel::AlreadyOver;
-  const std::string now = now_utc();
   if (state == FleetJobState::Queued) {
-    Statement close(db, "UPDATE fleet_jobs SET state = 'cancelled', finished_at = ? WHERE id = ?");
-    close.bind(now).bind(job_id);
-    if (auto done = close.run(); !done) return failed(done.error());
-    Statement run(db,
-                  "UPDATE runs SET state = 'cancelled', finished_at = ?, error = ? "
-                  "WHERE id = ? AND state = 'queued'");
-    run.bind(now).bind(reason).bind(current_run);
-    if (auto done = run.run(); !done) return failed(done.error());
+    if (auto done = cancel_unstarted(db, job_id, current_run, reason); !done)
+      return failed(done.error());
     outcome = FleetCancel::CancelledQueued;
   } else if (state == FleetJobState::Claimed) {
     Statement ask(db, "UPDATE fleet_jobs SET cancel_requested = 1 WHERE id = ?");
