@@ -48,6 +48,10 @@ class ScanRecordBuilder {
 // The rig's identity as the report shows it, from its handshake reply.
 void fill_rig_identity(report::RigIdentity& identity, const proto::HelloReply& hello);
 
+// A scan's heights in nm (proto::kNoData where unread) to the map's um (HeightMap::kNoData):
+// exactly static_cast<float>(h / 1000.0), several pixels at a time.
+void nm_to_um(const std::int32_t* height_nm, float* height_um, std::size_t count);
+
 proto::Roll to_request(const suite::RollStep&);
 proto::Scan to_request(const suite::ScanStep&);
 

@@ -1,6 +1,8 @@
 #include "bench/runner/record_builder.hpp"
 
 #include <catch2/catch.hpp>
+#include <cmath>
+#include <vector>
 
 using namespace derma;
 
@@ -91,4 +93,28 @@ TEST_CASE("a map cut to fewer columns than asked keeps every pixel at its row an
     for (int c = 0; c < 6; ++c) CHECK(scan.map.at(r, c) == Approx(-(r * 100 + c)));
   // Asked 5 x 10 = 50 pixels; 24 lie in the map the rig shaped, the others do not count.
   CHECK(scan.pixels_missing == 50 - 24);
+}
+
+TEST_CASE("heights convert to um exactly as one double division each, whatever the block") {
+  // Every height the fast path takes (|h| <= 2^24 nm), then kNoData and heights beyond it
+  // placed inside blocks and in the tail.
+  constexpr std::int32_t kExactNm = 1 << 24;
+  std::vector<std::int32_t> nm;
+  nm.reserve(2 * kExactNm + 1);
+  for (std::int32_t h = -kExactNm; h <= kExactNm; ++h) nm.push_back(h);
+  for (std::int32_t h : {proto::kNoData, kExactNm + 1, -kExactNm - 1, INT32_MAX, INT32_MIN + 1,
+                         123'456'789, -987'654'321, 7}) {
+    nm.insert(nm.begin() + 40, h);
+    nm.push_back(h);
+  }
+  std::vector<float> um(nm.size());
+  runner::nm_to_um(nm.data(), um.data(), nm.size());
+  std::size_t differing = 0;
+  for (std::size_t i = 0; i < nm.size(); ++i) {
+    const float expected =
+        nm[i] == proto::kNoData ? analysis::HeightMap::kNoData : static_cast<float>(nm[i] / 1000.0);
+    const bool same = std::isnan(expected) ? std::isnan(um[i]) : um[i] == expected;
+    if (!same && differing++ < 5) FAIL_CHECK("h = " << nm[i] << " nm: " << um[i] << " um");
+  }
+  CHECK(differing == 0);
 }
