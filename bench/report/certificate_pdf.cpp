@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bench/common/shared_library.hpp"
 #include "bench/report/certificate.hpp"
 #include "bench/report/certificate_text.hpp"
 
@@ -141,13 +142,89 @@ std::vector<std::size_t> code_point_starts(const std::string& s) {
   return starts;
 }
 
+// ---------------------------------------------------------------- cairo, loaded when first needed
+
+// The cairo functions the certificate calls, loaded with cairo (and its font and X11 stack)
+// when the first certificate is drawn: bench/common/shared_library.hpp says why.
+struct Cairo {
+  decltype(&::cairo_arc) cairo_arc;
+  decltype(&::cairo_close_path) cairo_close_path;
+  decltype(&::cairo_create) cairo_create;
+  decltype(&::cairo_destroy) cairo_destroy;
+  decltype(&::cairo_fill) cairo_fill;
+  decltype(&::cairo_line_to) cairo_line_to;
+  decltype(&::cairo_move_to) cairo_move_to;
+  decltype(&::cairo_new_path) cairo_new_path;
+  decltype(&::cairo_pdf_surface_add_outline) cairo_pdf_surface_add_outline;
+  decltype(&::cairo_pdf_surface_create_for_stream) cairo_pdf_surface_create_for_stream;
+  decltype(&::cairo_pdf_surface_set_metadata) cairo_pdf_surface_set_metadata;
+  decltype(&::cairo_rectangle) cairo_rectangle;
+  decltype(&::cairo_select_font_face) cairo_select_font_face;
+  decltype(&::cairo_set_font_size) cairo_set_font_size;
+  decltype(&::cairo_set_line_width) cairo_set_line_width;
+  decltype(&::cairo_set_source_rgb) cairo_set_source_rgb;
+  decltype(&::cairo_show_page) cairo_show_page;
+  decltype(&::cairo_show_text) cairo_show_text;
+  decltype(&::cairo_status) cairo_status;
+  decltype(&::cairo_status_to_string) cairo_status_to_string;
+  decltype(&::cairo_stroke) cairo_stroke;
+  decltype(&::cairo_surface_destroy) cairo_surface_destroy;
+  decltype(&::cairo_surface_finish) cairo_surface_finish;
+  decltype(&::cairo_surface_status) cairo_surface_status;
+  decltype(&::cairo_text_extents) cairo_text_extents;
+};
+
+const std::expected<Cairo, std::string>& load_cairo() {
+  static const std::expected<Cairo, std::string> loaded =
+      []() -> std::expected<Cairo, std::string> {
+    auto library = common::SharedLibrary::open("libcairo.so.2", "drawing a certificate PDF");
+    if (!library) return std::unexpected(library.error());
+    Cairo functions{};
+#define BIND(name) library->bind(functions.name, #name)
+    BIND(cairo_arc);
+    BIND(cairo_close_path);
+    BIND(cairo_create);
+    BIND(cairo_destroy);
+    BIND(cairo_fill);
+    BIND(cairo_line_to);
+    BIND(cairo_move_to);
+    BIND(cairo_new_path);
+    BIND(cairo_pdf_surface_add_outline);
+    BIND(cairo_pdf_surface_create_for_stream);
+    BIND(cairo_pdf_surface_set_metadata);
+    BIND(cairo_rectangle);
+    BIND(cairo_select_font_face);
+    BIND(cairo_set_font_size);
+    BIND(cairo_set_line_width);
+    BIND(cairo_set_source_rgb);
+    BIND(cairo_show_page);
+    BIND(cairo_show_text);
+    BIND(cairo_status);
+    BIND(cairo_status_to_string);
+    BIND(cairo_stroke);
+    BIND(cairo_surface_destroy);
+    BIND(cairo_surface_finish);
+    BIND(cairo_surface_status);
+    BIND(cairo_text_extents);
+#undef BIND
+    if (std::string missing = library->error(); !missing.empty()) return std::unexpected(missing);
+    return functions;
+  }();
+  return loaded;
+}
+
+// Only called once certificate_pdf() has loaded cairo.
+const Cairo& cairo() {
+  return *load_cairo();
+}
+
 // ---------------------------------------------------------------- the page flow
 
 // A cairo context on a PDF surface, a cursor going down the page, and the page furniture.
 class Flow {
  public:
   Flow(cairo_surface_t* surface, const Certificate& c, int page_count)
-      : surface_(surface), cr_(cairo_create(surface)), page_count_(page_count) {
+      : surface_(surface), cr_(cairo().cairo_create(surface)), page_count_(page_count) {
     header_left_ = printable("Certificate of conformance \u00b7 lot " + text::or_dash(c.lot) +
                              " \u00b7 " + text::or_dash(c.model));
     header_right_ = printable(text::or_dash(c.certificate_id));
@@ -156,16 +233,16 @@ class Flow {
                              " \u00b7 dermaroller bench " + text::or_dash(c.software_version));
     furniture();
   }
-  ~Flow() { cairo_destroy(cr_); }
+  ~Flow() { cairo().cairo_destroy(cr_); }
   Flow(const Flow&) = delete;
   Flow& operator=(const Flow&) = delete;
 
   // Ends the last page; returns how many pages there were.
   int finish() {
-    cairo_show_page(cr_);
+    cairo().cairo_show_page(cr_);
     return page_;
   }
-  cairo_status_t status() const { return cairo_status(cr_); }
+  cairo_status_t status() const { return cairo().cairo_status(cr_); }
 
   double y() const { return y_; }
   void advance(double height) { y_ += height; }
@@ -180,7 +257,7 @@ class Flow {
   }
 
   void new_page() {
-    cairo_show_page(cr_);
+    cairo().cairo_show_page(cr_);
     ++page_;
     furniture();
   }
@@ -189,8 +266,9 @@ class Flow {
   void bookmark(const std::string& title) {
     char where[64];
     std::snprintf(where, sizeof where, "page=%d pos=[%.1f %.1f]", page_, kContentLeft, y_);
-    cairo_pdf_surface_add_outline(surface_, CAIRO_PDF_OUTLINE_ROOT, printable(title).c_str(), where,
-                                  CAIRO_PDF_OUTLINE_FLAG_OPEN);
+    cairo().cairo_pdf_surface_add_outline(surface_, CAIRO_PDF_OUTLINE_ROOT,
+                                          printable(title).c_str(), where,
+                                          CAIRO_PDF_OUTLINE_FLAG_OPEN);
   }
 
   // ------------------------------------------------------------ measuring
@@ -198,7 +276,7 @@ class Flow {
   double width(std::string_view s, const Font& f) {
     use(f);
     cairo_text_extents_t e;
-    cairo_text_extents(cr_, std::string(s).c_str(), &e);
+    cairo().cairo_text_extents(cr_, std::string(s).c_str(), &e);
     return e.x_advance;
   }
 
@@ -257,8 +335,8 @@ class Flow {
     // Baseline so capitals sit in the middle of the line box (DejaVu cap height ~0.73 em).
     const double baseline = top + f.line() / 2 + 0.36 * f.size;
     set_colour(colour);
-    cairo_move_to(cr_, left, baseline);
-    cairo_show_text(cr_, clean.c_str());
+    cairo().cairo_move_to(cr_, left, baseline);
+    cairo().cairo_show_text(cr_, clean.c_str());
   }
 
   void lines(const std::vector<std::string>& ls, const Font& f, Colour colour, double x, double top,
@@ -270,23 +348,23 @@ class Flow {
   void box(double x, double y, double w, double h, Colour fill, double radius = 0) {
     path(x, y, w, h, radius);
     set_colour(fill);
-    cairo_fill(cr_);
+    cairo().cairo_fill(cr_);
   }
 
   void frame(double x, double y, double w, double h, Colour stroke, double line_width,
              double radius = 0) {
     path(x, y, w, h, radius);
     set_colour(stroke);
-    cairo_set_line_width(cr_, line_width);
-    cairo_stroke(cr_);
+    cairo().cairo_set_line_width(cr_, line_width);
+    cairo().cairo_stroke(cr_);
   }
 
   void rule(double x1, double x2, double y, Colour colour, double line_width) {
     set_colour(colour);
-    cairo_set_line_width(cr_, line_width);
-    cairo_move_to(cr_, x1, y);
-    cairo_line_to(cr_, x2, y);
-    cairo_stroke(cr_);
+    cairo().cairo_set_line_width(cr_, line_width);
+    cairo().cairo_move_to(cr_, x1, y);
+    cairo().cairo_line_to(cr_, x2, y);
+    cairo().cairo_stroke(cr_);
   }
 
  private:
@@ -325,20 +403,20 @@ class Flow {
   }
 
   void path(double x, double y, double w, double h, double radius) {
-    cairo_new_path(cr_);
+    cairo().cairo_new_path(cr_);
     if (radius <= 0) {
-      cairo_rectangle(cr_, x, y, w, h);
+      cairo().cairo_rectangle(cr_, x, y, w, h);
       return;
     }
     const double r = std::min({radius, w / 2, h / 2});
-    cairo_arc(cr_, x + w - r, y + r, r, -M_PI / 2, 0);
-    cairo_arc(cr_, x + w - r, y + h - r, r, 0, M_PI / 2);
-    cairo_arc(cr_, x + r, y + h - r, r, M_PI / 2, M_PI);
-    cairo_arc(cr_, x + r, y + r, r, M_PI, 3 * M_PI / 2);
-    cairo_close_path(cr_);
+    cairo().cairo_arc(cr_, x + w - r, y + r, r, -M_PI / 2, 0);
+    cairo().cairo_arc(cr_, x + w - r, y + h - r, r, 0, M_PI / 2);
+    cairo().cairo_arc(cr_, x + r, y + h - r, r, M_PI / 2, M_PI);
+    cairo().cairo_arc(cr_, x + r, y + r, r, M_PI, 3 * M_PI / 2);
+    cairo().cairo_close_path(cr_);
   }
 
-  void set_colour(Colour c) { cairo_set_source_rgb(cr_, c.r, c.g, c.b); }
+  void set_colour(Colour c) { cairo().cairo_set_source_rgb(cr_, c.r, c.g, c.b); }
 
   void use(const Font& f) {
     if (current_ && current_->face == f.face && current_->size == f.size) return;
@@ -347,9 +425,9 @@ class Flow {
                          : f.face == Face::Narrow || f.face == Face::NarrowBold
                              ? "DejaVu Sans Condensed"
                              : "DejaVu Sans";
-    cairo_select_font_face(cr_, family, CAIRO_FONT_SLANT_NORMAL,
-                           bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
-    cairo_set_font_size(cr_, f.size);
+    cairo().cairo_select_font_face(cr_, family, CAIRO_FONT_SLANT_NORMAL,
+                                   bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+    cairo().cairo_set_font_size(cr_, f.size);
     current_ = f;
   }
 
@@ -835,7 +913,7 @@ cairo_status_t append_bytes(void* closure, const unsigned char* data, unsigned i
 
 void set_metadata(cairo_surface_t* surface, const Certificate& c) {
   const auto set = [&](cairo_pdf_metadata_t key, const std::string& value) {
-    cairo_pdf_surface_set_metadata(surface, key, printable(value).c_str());
+    cairo().cairo_pdf_surface_set_metadata(surface, key, printable(value).c_str());
   };
   set(CAIRO_PDF_METADATA_TITLE, "Certificate of conformance " + text::or_dash(c.certificate_id));
   set(CAIRO_PDF_METADATA_SUBJECT, "Lot " + text::or_dash(c.lot) + " of model " +
@@ -852,7 +930,7 @@ void set_metadata(cairo_surface_t* surface, const Certificate& c) {
 // count, or why cairo failed.
 std::expected<int, std::string> render(const Certificate& c, int page_count, std::string* out) {
   cairo_surface_t* surface =
-      cairo_pdf_surface_create_for_stream(append_bytes, out, kPageWidth, kPageHeight);
+      cairo().cairo_pdf_surface_create_for_stream(append_bytes, out, kPageWidth, kPageHeight);
   set_metadata(surface, c);
   int pages = 0;
   cairo_status_t status;
@@ -862,18 +940,19 @@ std::expected<int, std::string> render(const Certificate& c, int page_count, std
     pages = flow.finish();
     status = flow.status();
   }
-  cairo_surface_finish(surface);
-  if (status == CAIRO_STATUS_SUCCESS) status = cairo_surface_status(surface);
-  cairo_surface_destroy(surface);
+  cairo().cairo_surface_finish(surface);
+  if (status == CAIRO_STATUS_SUCCESS) status = cairo().cairo_surface_status(surface);
+  cairo().cairo_surface_destroy(surface);
   if (status != CAIRO_STATUS_SUCCESS)
     return std::unexpected(std::string("drawing the certificate PDF failed: ") +
-                           cairo_status_to_string(status));
+                           cairo().cairo_status_to_string(status));
   return pages;
 }
 
 }  // namespace
 
 std::expected<std::string, std::string> certificate_pdf(const Certificate& c) {
+  if (const auto& loaded = load_cairo(); !loaded) return std::unexpected(loaded.error());
   // First pass only counts pages: the layout does not depend on the footer's text.
   std::string discarded;
   const auto pages = render(c, 0, &discarded);

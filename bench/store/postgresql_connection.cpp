@@ -8,11 +8,74 @@
 #include <cstdio>
 #include <vector>
 
+#include "bench/common/shared_library.hpp"
 #include "bench/store/sql_connection.hpp"
 
 namespace derma::store::sql {
 
 namespace {
+
+// The libpq functions this backend calls, loaded with libpq itself when the first PostgreSQL
+// store is opened (bench/common/shared_library.hpp says why).
+struct Libpq {
+  decltype(&::PQclear) PQclear;
+  decltype(&::PQcmdStatus) PQcmdStatus;
+  decltype(&::PQcmdTuples) PQcmdTuples;
+  decltype(&::PQconnectdbParams) PQconnectdbParams;
+  decltype(&::PQerrorMessage) PQerrorMessage;
+  decltype(&::PQexec) PQexec;
+  decltype(&::PQexecParams) PQexecParams;
+  decltype(&::PQfinish) PQfinish;
+  decltype(&::PQgetisnull) PQgetisnull;
+  decltype(&::PQgetlength) PQgetlength;
+  decltype(&::PQgetvalue) PQgetvalue;
+  decltype(&::PQntuples) PQntuples;
+  decltype(&::PQreset) PQreset;
+  decltype(&::PQresultErrorField) PQresultErrorField;
+  decltype(&::PQresultStatus) PQresultStatus;
+  decltype(&::PQsetClientEncoding) PQsetClientEncoding;
+  decltype(&::PQsetNoticeProcessor) PQsetNoticeProcessor;
+  decltype(&::PQstatus) PQstatus;
+  decltype(&::PQtransactionStatus) PQtransactionStatus;
+};
+
+const std::expected<Libpq, std::string>& load_libpq() {
+  static const std::expected<Libpq, std::string> loaded =
+      []() -> std::expected<Libpq, std::string> {
+    auto library = common::SharedLibrary::open("libpq.so.5", "a PostgreSQL results database");
+    if (!library) return std::unexpected(library.error());
+    Libpq functions{};
+#define BIND(name) library->bind(functions.name, #name)
+    BIND(PQclear);
+    BIND(PQcmdStatus);
+    BIND(PQcmdTuples);
+    BIND(PQconnectdbParams);
+    BIND(PQerrorMessage);
+    BIND(PQexec);
+    BIND(PQexecParams);
+    BIND(PQfinish);
+    BIND(PQgetisnull);
+    BIND(PQgetlength);
+    BIND(PQgetvalue);
+    BIND(PQntuples);
+    BIND(PQreset);
+    BIND(PQresultErrorField);
+    BIND(PQresultStatus);
+    BIND(PQsetClientEncoding);
+    BIND(PQsetNoticeProcessor);
+    BIND(PQstatus);
+    BIND(PQtransactionStatus);
+#undef BIND
+    if (std::string missing = library->error(); !missing.empty()) return std::unexpected(missing);
+    return functions;
+  }();
+  return loaded;
+}
+
+// Only called once open_postgresql() has loaded libpq: every connection comes from there.
+const Libpq& pq() {
+  return *load_libpq();
+}
 
 // The class id of the advisory lock every write transaction takes (the object id is the
 // schema's name hashed, so two schemas of one database do not wait for each other).
@@ -57,15 +120,15 @@ std::string trimmed(std::string text) {
 // connection's message (a lost server).
 std::string error_of(PGconn* conn, const PGresult* result) {
   if (result) {
-    const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
+    const char* primary = pq().PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
     if (primary && *primary) {
       std::string message = primary;
-      if (const char* detail = PQresultErrorField(result, PG_DIAG_MESSAGE_DETAIL))
+      if (const char* detail = pq().PQresultErrorField(result, PG_DIAG_MESSAGE_DETAIL))
         message += std::string(" (") + detail + ")";
       return message;
     }
   }
-  const std::string message = trimmed(PQerrorMessage(conn));
+  const std::string message = trimmed(pq().PQerrorMessage(conn));
   return message.empty() ? "PostgreSQL: unknown error" : "PostgreSQL: " + message;
 }
 
@@ -75,7 +138,7 @@ class PostgresqlStatement final : public StatementBackend {
  public:
   PostgresqlStatement(PostgresqlConnection& connection, const std::string& sql)
       : connection_(connection), sql_(numbered_placeholders(sql)) {}
-  ~PostgresqlStatement() override { PQclear(result_); }
+  ~PostgresqlStatement() override { pq().PQclear(result_); }
   PostgresqlStatement(const PostgresqlStatement&) = delete;
   PostgresqlStatement& operator=(const PostgresqlStatement&) = delete;
 
@@ -95,15 +158,15 @@ class PostgresqlStatement final : public StatementBackend {
   void bind_null(int index) override { slot(index) = std::nullopt; }
 
   bool step() override;
-  bool is_null(int col) const override { return PQgetisnull(result_, row_, col) != 0; }
+  bool is_null(int col) const override { return pq().PQgetisnull(result_, row_, col) != 0; }
   std::string text(int col) const override {
-    return std::string(PQgetvalue(result_, row_, col),
-                       static_cast<std::size_t>(PQgetlength(result_, row_, col)));
+    return std::string(pq().PQgetvalue(result_, row_, col),
+                       static_cast<std::size_t>(pq().PQgetlength(result_, row_, col)));
   }
   std::int64_t integer(int col) const override {
     std::int64_t v = 0;
-    const char* p = PQgetvalue(result_, row_, col);
-    std::from_chars(p, p + PQgetlength(result_, row_, col), v);
+    const char* p = pq().PQgetvalue(result_, row_, col);
+    std::from_chars(p, p + pq().PQgetlength(result_, row_, col), v);
     return v;
   }
   double real(int col) const override {
@@ -136,7 +199,7 @@ class PostgresqlStatement final : public StatementBackend {
 
 class PostgresqlConnection final : public Connection {
  public:
-  ~PostgresqlConnection() override { PQfinish(conn_); }
+  ~PostgresqlConnection() override { pq().PQfinish(conn_); }
 
   std::expected<void, std::string> open(const std::string& url) {
     // A daemon must notice a database it can no longer reach instead of hanging on it, as a
@@ -163,13 +226,14 @@ class PostgresqlConnection final : public Connection {
                             "-c idle_in_transaction_session_timeout=30000",
                             url.c_str(),
                             nullptr};
-    conn_ = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
+    conn_ = pq().PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
     if (!conn_) return std::unexpected("PostgreSQL: out of memory");
-    if (PQstatus(conn_) != CONNECTION_OK) return std::unexpected(error_of(conn_, nullptr));
+    if (pq().PQstatus(conn_) != CONNECTION_OK) return std::unexpected(error_of(conn_, nullptr));
     // CREATE ... IF NOT EXISTS and friends say NOTICE: nothing a bench user needs to see.
-    PQsetNoticeProcessor(
+    pq().PQsetNoticeProcessor(
         conn_, [](void*, const char*) {}, nullptr);
-    if (PQsetClientEncoding(conn_, "UTF8") != 0) return std::unexpected(error_of(conn_, nullptr));
+    if (pq().PQsetClientEncoding(conn_, "UTF8") != 0)
+      return std::unexpected(error_of(conn_, nullptr));
     return {};
   }
 
@@ -179,15 +243,16 @@ class PostgresqlConnection final : public Connection {
   // inside a transaction is not (what ran of it was rolled back by the server, and the rest
   // must not run on its own): it fails until the transaction is ended.
   std::expected<void, std::string> usable() {
-    if (PQstatus(conn_) == CONNECTION_OK) {
-      if (in_transaction_ && PQtransactionStatus(conn_) == PQTRANS_IDLE) in_transaction_ = false;
+    if (pq().PQstatus(conn_) == CONNECTION_OK) {
+      if (in_transaction_ && pq().PQtransactionStatus(conn_) == PQTRANS_IDLE)
+        in_transaction_ = false;
       return {};
     }
     if (in_transaction_)
       return std::unexpected(
           "PostgreSQL: the connection was lost inside a transaction: none of it was committed");
-    PQreset(conn_);
-    if (PQstatus(conn_) != CONNECTION_OK) return std::unexpected(error_of(conn_, nullptr));
+    pq().PQreset(conn_);
+    if (pq().PQstatus(conn_) != CONNECTION_OK) return std::unexpected(error_of(conn_, nullptr));
     return {};
   }
 
@@ -197,22 +262,22 @@ class PostgresqlConnection final : public Connection {
   }
   std::expected<void, std::string> exec(const std::string& sql) override {
     const bool ends_transaction = sql == "COMMIT" || sql == "ROLLBACK";
-    if (ends_transaction && PQstatus(conn_) != CONNECTION_OK) {
+    if (ends_transaction && pq().PQstatus(conn_) != CONNECTION_OK) {
       in_transaction_ = false;
       if (sql == "ROLLBACK") return {};
       return std::unexpected(
           "PostgreSQL: the connection was lost before COMMIT: the transaction was not committed");
     }
     if (auto ready = usable(); !ready) return ready;
-    PGresult* result = PQexec(conn_, sql.c_str());
-    const ExecStatusType status = PQresultStatus(result);
+    PGresult* result = pq().PQexec(conn_, sql.c_str());
+    const ExecStatusType status = pq().PQresultStatus(result);
     std::expected<void, std::string> outcome;
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
       outcome = std::unexpected(error_of(conn_, result));
-    else if (sql == "COMMIT" && std::string(PQcmdStatus(result)) == "ROLLBACK")
+    else if (sql == "COMMIT" && std::string(pq().PQcmdStatus(result)) == "ROLLBACK")
       // COMMIT of a transaction in which a statement failed "succeeds" as a rollback.
       outcome = std::unexpected("PostgreSQL: the transaction failed and was rolled back");
-    PQclear(result);
+    pq().PQclear(result);
     if (ends_transaction) in_transaction_ = false;
     return outcome;
   }
@@ -281,16 +346,16 @@ bool PostgresqlStatement::step() {
     std::vector<const char*> values;
     values.reserve(params_.size());
     for (const auto& p : params_) values.push_back(p ? p->c_str() : nullptr);
-    result_ = PQexecParams(connection_.handle(), sql_.c_str(), static_cast<int>(values.size()),
-                           nullptr, values.data(), nullptr, nullptr, 0);
-    const ExecStatusType status = PQresultStatus(result_);
+    result_ = pq().PQexecParams(connection_.handle(), sql_.c_str(), static_cast<int>(values.size()),
+                                nullptr, values.data(), nullptr, nullptr, 0);
+    const ExecStatusType status = pq().PQresultStatus(result_);
     if (status == PGRES_TUPLES_OK) {
-      rows_ = PQntuples(result_);
+      rows_ = pq().PQntuples(result_);
     } else if (status != PGRES_COMMAND_OK) {
       error_ = error_of(connection_.handle(), result_);
       return false;
     }
-    const char* changed = PQcmdTuples(result_);
+    const char* changed = pq().PQcmdTuples(result_);
     std::from_chars(changed, changed + std::char_traits<char>::length(changed), changes_);
   }
   return ++row_ < rows_;
@@ -299,6 +364,7 @@ bool PostgresqlStatement::step() {
 }  // namespace
 
 std::expected<std::unique_ptr<Connection>, std::string> open_postgresql(const std::string& url) {
+  if (const auto& loaded = load_libpq(); !loaded) return std::unexpected(loaded.error());
   auto connection = std::make_unique<PostgresqlConnection>();
   if (auto opened = connection->open(url); !opened) return std::unexpected(opened.error());
   return connection;
