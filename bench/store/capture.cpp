@@ -39,9 +39,11 @@ std::expected<std::unique_ptr<CaptureWriter>, std::string> CaptureWriter::open(
     return std::unexpected("cannot create capture file " + path + ": " + std::strerror(errno));
   // A 256 kB buffer: the link is read 4 kB at a time (a pty's most), and stdio's default
   // buffer of that size made every read one write(2) (docs/performance.md). A killed process
-  // still loses only what its buffer held of the step under way.
-  std::setvbuf(file, nullptr, _IOFBF, kCaptureBuffer);
-  std::unique_ptr<CaptureWriter> writer(new CaptureWriter(file, path));
+  // still loses only what its buffer held of the step under way. The buffer is ours: given
+  // a null one, glibc's setvbuf ignores the size and keeps its own 4 kB.
+  auto buffer = std::make_unique_for_overwrite<char[]>(kCaptureBuffer);
+  std::setvbuf(file, buffer.get(), _IOFBF, kCaptureBuffer);
+  std::unique_ptr<CaptureWriter> writer(new CaptureWriter(file, std::move(buffer), path));
   if (std::fwrite(kCaptureMagic, 1, sizeof kCaptureMagic, file) != sizeof kCaptureMagic)
     return std::unexpected("cannot write capture file " + path + ": " + std::strerror(errno));
   writer->bytes_ = sizeof kCaptureMagic;
@@ -56,8 +58,8 @@ std::expected<std::unique_ptr<CaptureWriter>, std::string> CaptureWriter::open(
   return writer;
 }
 
-CaptureWriter::CaptureWriter(std::FILE* file, std::string path)
-    : file_(file), path_(std::move(path)), start_ns_(now_ns()) {}
+CaptureWriter::CaptureWriter(std::FILE* file, std::unique_ptr<char[]> buffer, std::string path)
+    : buffer_(std::move(buffer)), file_(file), path_(std::move(path)), start_ns_(now_ns()) {}
 
 CaptureWriter::~CaptureWriter() {
   sync();

@@ -72,8 +72,9 @@ class CaptureWriter {
   std::uint64_t bytes_written() const;
 
  private:
-  CaptureWriter(std::FILE* file, std::string path);
+  CaptureWriter(std::FILE* file, std::unique_ptr<char[]> buffer, std::string path);
   mutable std::mutex mutex_;
+  std::unique_ptr<char[]> buffer_;  // stdio's buffer for file_, freed after fclose
   std::FILE* file_ = nullptr;
   std::string path_;
   std::uint64_t bytes_ = 0;

@@ -44,3 +44,20 @@ TEST_CASE("a capture file gives back every record in order") {
   }
   fs::remove(path);
 }
+
+TEST_CASE("link reads are gathered in memory and written to the file in large pieces") {
+  // Each 4 kB read of the link used to become one write(2) of the capture: the buffer asked
+  // for must really be the one in use (glibc's setvbuf ignores the size without a buffer).
+  const fs::path path =
+      fs::temp_directory_path() / ("capture-buffer-" + std::to_string(::getpid()) + ".drcap");
+  auto writer = CaptureWriter::open(path.string());
+  REQUIRE(writer.has_value());
+  const std::uintmax_t synced = fs::file_size(path);  // the magic, synced by open()
+  const std::vector<std::uint8_t> read(4095, 0x5a);
+  for (int i = 0; i < 50; ++i) (*writer)->append(RecordKind::RigToHost, read);  // 205 kB
+  CHECK(fs::file_size(path) == synced);
+  (*writer)->sync();
+  CHECK(fs::file_size(path) == (*writer)->bytes_written());
+  writer->reset();
+  fs::remove(path);
+}
