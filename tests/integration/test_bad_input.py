@@ -107,14 +107,21 @@ def test_rigsim_killed_mid_run_exits_3_and_keeps_the_capture(env):
     out = env.out("killed")
     bench = subprocess.Popen([env.bench, "run", env.suite("DR-192-0.50"), "--rig", link, "--serial", "SIM-0001",
                               "--out", out], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    # Kill the rig once the roll is streaming: the capture holds samples by then.
+    # Kill the rig once the roll is streaming (bench's progress on stderr says so); the capture is
+    # written in 256 kB pieces, so its size on disk cannot tell.
     capture = os.path.join(out, "capture.drcap")
+    seen = []
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and (not os.path.exists(capture) or os.path.getsize(capture) < 20000):
-        time.sleep(0.05)
+    while time.monotonic() < deadline:
+        line = bench.stderr.readline()
+        seen.append(line)
+        if not line or "roll 0: 25 %" in line:
+            break
+    expect(seen and "roll 0: 25 %" in seen[-1], "bench reported the roll streaming:\n" + "".join(seen))
     rig.kill()
     rig.wait()
     stdout, stderr = bench.communicate(timeout=60)
+    stderr = "".join(seen) + stderr
     expect(bench.returncode == 3, f"exit {bench.returncode}\n{stdout}\n{stderr}")
     with open(os.path.join(out, "report.json")) as f:
         report = json.load(f)
