@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
+#include <unistd.h>
 
 #include <boost/asio/write.hpp>
 #include <cerrno>
@@ -140,6 +141,17 @@ std::expected<std::unique_ptr<SerialTransport>, TransportError> SerialTransport:
 
 void SerialTransport::async_read_some(asio::mutable_buffer buffer, ReadHandler handler) {
   port_.async_read_some(buffer, std::move(handler));
+}
+
+std::expected<std::size_t, boost::system::error_code> SerialTransport::read_arrived(
+    asio::mutable_buffer buffer) {
+  // Asio opened the device O_NONBLOCK, so this never waits (its serial_port has no
+  // non-blocking read of its own in Boost 1.74). End of file and errors as async reads see them.
+  const ssize_t got = ::read(port_.native_handle(), buffer.data(), buffer.size());
+  if (got > 0) return static_cast<std::size_t>(got);
+  if (got == 0) return std::unexpected(asio::error::eof);
+  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return 0;
+  return std::unexpected(boost::system::error_code(errno, boost::system::system_category()));
 }
 
 void SerialTransport::async_write(asio::const_buffer buffer, WriteHandler handler) {

@@ -26,6 +26,8 @@ class SerialTransport final : public Transport {
 
   boost::asio::io_context& context() override { return *context_; }
   void async_read_some(boost::asio::mutable_buffer buffer, ReadHandler handler) override;
+  std::expected<std::size_t, boost::system::error_code> read_arrived(
+      boost::asio::mutable_buffer buffer) override;
   void async_write(boost::asio::const_buffer buffer, WriteHandler handler) override;
   void close() override;
   bool is_open() const override { return port_.is_open(); }

@@ -10,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/system/error_code.hpp>
 #include <cstddef>
+#include <expected>
 #include <functional>
 #include <string>
 
@@ -44,6 +45,16 @@ class Transport {
   virtual boost::asio::io_context& context() = 0;
   // Reads at least one byte into `buffer` (which must outlive the operation).
   virtual void async_read_some(boost::asio::mutable_buffer buffer, ReadHandler handler) = 0;
+  // Reads what has already arrived into `buffer` without waiting: the byte count, 0 when
+  // nothing has, or the read's error. Only between asynchronous reads, never while one is
+  // pending. A reader that just filled its buffer calls it to take what a rig streaming flat
+  // out has sent meanwhile, instead of a round trip through epoll per buffer
+  // (docs/performance.md). Links that do not offer it answer 0: they are read
+  // asynchronously only.
+  virtual std::expected<std::size_t, boost::system::error_code> read_arrived(
+      boost::asio::mutable_buffer) {
+    return 0;
+  }
   // Writes all of `buffer` (which must outlive the operation). At most one write at a time.
   virtual void async_write(boost::asio::const_buffer buffer, WriteHandler handler) = 0;
   // Cancels pending operations (their handlers see operation_aborted) and releases the port.
