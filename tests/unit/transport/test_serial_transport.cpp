@@ -139,6 +139,36 @@ TEST_CASE("closing the rig side of the link is seen as a disconnect") {
   }
 }
 
+TEST_CASE("what has already arrived is read at once, and nothing is not waited for") {
+  PtyPair pty;
+  auto link = open_or_fail(pty.path());
+  std::array<std::uint8_t, 4096> buffer{};
+  // Nothing sent yet: 0 bytes, straight away (a blocking read would hang the test).
+  auto got = link->read_arrived(boost::asio::buffer(buffer));
+  REQUIRE(got.has_value());
+  CHECK(*got == 0);
+
+  const std::vector<std::uint8_t> sent{0x00, 0x11, 0x22, 0x33, 0x44};
+  pty.write_all(sent);
+  // The pty hands the bytes to the line discipline asynchronously: allow it a moment.
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  std::vector<std::uint8_t> received;
+  while (received.size() < sent.size() && std::chrono::steady_clock::now() < deadline) {
+    got = link->read_arrived(boost::asio::buffer(buffer));
+    REQUIRE(got.has_value());
+    received.insert(received.end(), buffer.begin(), buffer.begin() + static_cast<long>(*got));
+  }
+  CHECK(received == sent);
+
+  SECTION("a link gone is an error that counts as a disconnect, not 0 bytes") {
+    pty.close_peer();
+    got = link->read_arrived(boost::asio::buffer(buffer));
+    REQUIRE_FALSE(got.has_value());
+    INFO(got.error().message());
+    CHECK(is_disconnect(got.error()));
+  }
+}
+
 TEST_CASE("a port held by another client is reported busy") {
   PtyPair pty;
   auto first = open_or_fail(pty.path());
