@@ -107,7 +107,9 @@ class RunSession {
   void record_step(const suite::Step& step, const std::string& status, double seconds,
                    const std::string& message);
   void leave_rig_safe();
-  void write_outputs();
+  void write_outputs();  // finish_capture() then write_reports()
+  void finish_capture();
+  void write_reports();
   void check_outputs();
   bool stop_requested() const { return options_.stop_requested && options_.stop_requested->load(); }
 
@@ -355,6 +357,12 @@ void RunSession::leave_rig_safe() {
 }
 
 void RunSession::write_outputs() {
+  finish_capture();
+  write_reports();
+}
+
+// When the run ended and the link's counters, into the report and the capture's End record.
+void RunSession::finish_capture() {
   report_.finished_at = utc_now_iso8601();
   if (client_) {
     proto::LinkCounters c = client_->link_counters();
@@ -386,6 +394,9 @@ void RunSession::write_outputs() {
                               .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     capture_->sync();
   }
+}
+
+void RunSession::write_reports() {
   if (options_.out_dir.empty()) return;
   if (auto written = report::write_report_files(report_, options_.out_dir); !written) {
     spdlog::error("{}", written.error());
@@ -513,10 +524,13 @@ RunOutcome RunSession::run_steps() {
   }
   report_.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   check_outputs();
-  write_outputs();
+  finish_capture();
   if (options_.borrowed_rig && client_) client_->set_wire_tap({});  // the holder keeps it open
   client_ = nullptr;
   owned_client_.reset();  // closes the link before the virtual rig goes away
+  // rigsim writes its truth file and exits while the reports are written (a few ms each).
+  if (virtual_rig_) virtual_rig_->request_stop();
+  write_reports();
   virtual_rig_.reset();
 
   RunOutcome outcome;

@@ -114,9 +114,14 @@ std::expected<std::unique_ptr<VirtualRig>, LaunchError> VirtualRig::start(
       LaunchError{false, "rigsim did not create its link " + link.string() + " within 15 s"});
 }
 
+void VirtualRig::request_stop() {
+  if (pid_ > 0 && !stop_requested_) ::kill(pid_, SIGTERM);
+  stop_requested_ = true;
+}
+
 VirtualRig::~VirtualRig() {
   if (pid_ > 0) {
-    ::kill(pid_, SIGTERM);
+    request_stop();
     int status = 0;
     // Give it up to 2 s to write its truth file and remove its link (it takes a few ms:
     // looked at every ms), then make sure it is gone.

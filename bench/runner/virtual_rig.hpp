@@ -30,7 +30,10 @@ struct LaunchError {
 class VirtualRig {
  public:
   static std::expected<std::unique_ptr<VirtualRig>, LaunchError> start(const VirtualRigOptions&);
-  ~VirtualRig();  // SIGTERM, wait, remove the private directory
+  ~VirtualRig();  // SIGTERM (unless request_stop() sent it), wait, remove the private directory
+  // Asks rigsim to stop (SIGTERM) without waiting: it writes its truth file and exits while
+  // the caller does something else; the destructor then waits for it.
+  void request_stop();
   VirtualRig(const VirtualRig&) = delete;
   VirtualRig& operator=(const VirtualRig&) = delete;
 
@@ -41,6 +44,7 @@ class VirtualRig {
   VirtualRig(pid_t pid, std::string dir, std::string link)
       : pid_(pid), dir_(std::move(dir)), link_path_(std::move(link)) {}
   pid_t pid_;
+  bool stop_requested_ = false;
   std::string dir_;
   std::string link_path_;
 };
