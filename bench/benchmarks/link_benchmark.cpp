@@ -16,11 +16,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "bench/benchmarks/bench_util.hpp"
 #include "bench/runner/record_builder.hpp"
@@ -154,16 +156,20 @@ RollFigures roll_over_pty(const std::string& roller, bool realtime, bool stress,
 int main(int argc, char** argv) {
   std::string roller, dir = "/tmp";
   long samples = 2'000'000;
+  int takes = 5;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--roller" && i + 1 < argc) {
       roller = argv[++i];
     } else if (arg == "--samples" && i + 1 < argc) {
       samples = std::atol(argv[++i]);
+    } else if (arg == "--takes" && i + 1 < argc) {
+      takes = std::max(1, std::atoi(argv[++i]));
     } else if (arg == "--dir" && i + 1 < argc) {
       dir = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: bench-link --roller FILE [--samples N] [--dir DIR]\n");
+      std::fprintf(stderr,
+                   "usage: bench-link --roller FILE [--samples N] [--takes N] [--dir DIR]\n");
       return 2;
     }
   }
@@ -184,16 +190,35 @@ int main(int argc, char** argv) {
   stress.speed_mm_s = 100.0 / (double(samples) / stress.sample_rate_hz);
   stress.stroke_mm = 100;
   stress.load_N = 10;
-  const RollFigures s = roll_over_pty(roller, false, true, stress, capture_path);
-  std::printf("end to end over a pty, rigsim streaming a 10 kHz roll as fast as it can:\n");
-  targets.require("roll completed", s.ok, s.error);
-  Targets::note("wire bytes from the rig", s.wire_bytes / 1e6, "MB");
-  Targets::note("samples", double(s.samples), "");
-  targets.check("lost batches", double(s.lost), "", Targets::Better::Lower, 0);
-  targets.check("host throughput (wall)", s.wire_bytes / 1e6 / s.wall_s, "MB/s",
-                Targets::Better::Higher, 75.0);
-  Targets::note("host CPU while streaming (all threads)", 100.0 * s.host_cpu_s / s.wall_s, "%");
-  Targets::note("rigsim CPU while streaming", 100.0 * s.rig_cpu_s / s.wall_s, "%");
+  // Several takes, judged on the median: two processes handing 4 kB to each other through the
+  // kernel vary by 10-20 % from one take to the next on a shared virtual machine.
+  std::vector<RollFigures> runs;
+  for (int take = 0; take < takes; ++take)
+    runs.push_back(roll_over_pty(roller, false, true, stress, capture_path));
+  std::printf(
+      "end to end over a pty, rigsim streaming a 10 kHz roll as fast as it can (%d takes):\n",
+      takes);
+  std::vector<double> mb_s, host_cpu, rig_cpu;
+  std::uint64_t lost = 0;
+  const auto failed = std::find_if(runs.begin(), runs.end(), [](const auto& s) { return !s.ok; });
+  targets.require("every take's roll completed", failed == runs.end(),
+                  failed == runs.end() ? "" : failed->error);
+  for (const RollFigures& s : runs) {
+    lost += s.lost;
+    mb_s.push_back(s.wire_bytes / 1e6 / s.wall_s);
+    host_cpu.push_back(100.0 * s.host_cpu_s / s.wall_s);
+    rig_cpu.push_back(100.0 * s.rig_cpu_s / s.wall_s);
+  }
+  Targets::note("wire bytes from the rig, each take", runs.front().wire_bytes / 1e6, "MB");
+  Targets::note("samples, each take", double(runs.front().samples), "");
+  targets.check("lost batches, all takes", double(lost), "", Targets::Better::Lower, 0);
+  Targets::note("host throughput (wall), slowest take", min_of(mb_s), "MB/s");
+  Targets::note("host throughput (wall), fastest take", *std::max_element(mb_s.begin(), mb_s.end()),
+                "MB/s");
+  targets.check("host throughput (wall), median", median_of(mb_s), "MB/s", Targets::Better::Higher,
+                75.0);
+  Targets::note("host CPU while streaming (all threads), median", median_of(host_cpu), "%");
+  Targets::note("rigsim CPU while streaming, median", median_of(rig_cpu), "%");
 
   // 2. UART rate: rigsim --realtime, 4 kHz for 4 s of rolling.
   suite::RollStep uart;
