@@ -218,7 +218,7 @@ struct RigClient::Impl {
     // A read that filled the buffer (the line discipline hands out at most 4,095 bytes) means
     // the rig is sending faster than it is read: the next bytes have usually arrived already.
     // Taking them at once, instead of going back to epoll for each 4 kB, carried 66-72 ->
-    // 87-101 MB/s over a pty (docs/performance.md). Bounded, so that timers and queued writes
+    // 86-113 MB/s over a pty (docs/performance.md). Bounded, so that timers and queued writes
     // still get their turn at least every kArrivedInARow buffers.
     for (int taken = 0; n + 1 >= read_buffer.size() && taken < kArrivedInARow; ++taken) {
       if (lost || closing) return;
