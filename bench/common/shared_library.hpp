@@ -33,6 +33,19 @@ class SharedLibrary {
     return SharedLibrary(handle, soname);
   }
 
+  // Opens `soname` and fills a struct of function pointers with `bind_all(library,
+  // functions)`, which calls bind() for each: the functions, or why they cannot be had.
+  template <class Functions, class BindAll>
+  static std::expected<Functions, std::string> load(const char* soname, const char* why,
+                                                    BindAll bind_all) {
+    auto library = open(soname, why);
+    if (!library) return std::unexpected(library.error());
+    Functions functions{};
+    bind_all(*library, functions);
+    if (std::string missing = library->error(); !missing.empty()) return std::unexpected(missing);
+    return functions;
+  }
+
   // Points `function` at the library's `name`; a missing one is remembered for error().
   template <class Function>
   void bind(Function*& function, const char* name) {

@@ -174,42 +174,39 @@ struct Cairo {
   decltype(&::cairo_text_extents) cairo_text_extents;
 };
 
-const std::expected<Cairo, std::string>& load_cairo() {
-  static const std::expected<Cairo, std::string> loaded =
-      []() -> std::expected<Cairo, std::string> {
-    auto library = common::SharedLibrary::open("libcairo.so.2", "drawing a certificate PDF");
-    if (!library) return std::unexpected(library.error());
-    Cairo functions{};
-#define BIND(name) library->bind(functions.name, #name)
-    BIND(cairo_arc);
-    BIND(cairo_close_path);
-    BIND(cairo_create);
-    BIND(cairo_destroy);
-    BIND(cairo_fill);
-    BIND(cairo_line_to);
-    BIND(cairo_move_to);
-    BIND(cairo_new_path);
-    BIND(cairo_pdf_surface_add_outline);
-    BIND(cairo_pdf_surface_create_for_stream);
-    BIND(cairo_pdf_surface_set_metadata);
-    BIND(cairo_rectangle);
-    BIND(cairo_select_font_face);
-    BIND(cairo_set_font_size);
-    BIND(cairo_set_line_width);
-    BIND(cairo_set_source_rgb);
-    BIND(cairo_show_page);
-    BIND(cairo_show_text);
-    BIND(cairo_status);
-    BIND(cairo_status_to_string);
-    BIND(cairo_stroke);
-    BIND(cairo_surface_destroy);
-    BIND(cairo_surface_finish);
-    BIND(cairo_surface_status);
-    BIND(cairo_text_extents);
+void bind_cairo(common::SharedLibrary& library, Cairo& functions) {
+#define BIND(name) library.bind(functions.name, #name)
+  BIND(cairo_arc);
+  BIND(cairo_close_path);
+  BIND(cairo_create);
+  BIND(cairo_destroy);
+  BIND(cairo_fill);
+  BIND(cairo_line_to);
+  BIND(cairo_move_to);
+  BIND(cairo_new_path);
+  BIND(cairo_pdf_surface_add_outline);
+  BIND(cairo_pdf_surface_create_for_stream);
+  BIND(cairo_pdf_surface_set_metadata);
+  BIND(cairo_rectangle);
+  BIND(cairo_select_font_face);
+  BIND(cairo_set_font_size);
+  BIND(cairo_set_line_width);
+  BIND(cairo_set_source_rgb);
+  BIND(cairo_show_page);
+  BIND(cairo_show_text);
+  BIND(cairo_status);
+  BIND(cairo_status_to_string);
+  BIND(cairo_stroke);
+  BIND(cairo_surface_destroy);
+  BIND(cairo_surface_finish);
+  BIND(cairo_surface_status);
+  BIND(cairo_text_extents);
 #undef BIND
-    if (std::string missing = library->error(); !missing.empty()) return std::unexpected(missing);
-    return functions;
-  }();
+}
+
+const std::expected<Cairo, std::string>& load_cairo() {
+  static const auto loaded =
+      common::SharedLibrary::load<Cairo>("libcairo.so.2", "drawing a certificate PDF", bind_cairo);
   return loaded;
 }
 

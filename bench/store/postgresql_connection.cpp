@@ -39,36 +39,33 @@ struct Libpq {
   decltype(&::PQtransactionStatus) PQtransactionStatus;
 };
 
-const std::expected<Libpq, std::string>& load_libpq() {
-  static const std::expected<Libpq, std::string> loaded =
-      []() -> std::expected<Libpq, std::string> {
-    auto library = common::SharedLibrary::open("libpq.so.5", "a PostgreSQL results database");
-    if (!library) return std::unexpected(library.error());
-    Libpq functions{};
-#define BIND(name) library->bind(functions.name, #name)
-    BIND(PQclear);
-    BIND(PQcmdStatus);
-    BIND(PQcmdTuples);
-    BIND(PQconnectdbParams);
-    BIND(PQerrorMessage);
-    BIND(PQexec);
-    BIND(PQexecParams);
-    BIND(PQfinish);
-    BIND(PQgetisnull);
-    BIND(PQgetlength);
-    BIND(PQgetvalue);
-    BIND(PQntuples);
-    BIND(PQreset);
-    BIND(PQresultErrorField);
-    BIND(PQresultStatus);
-    BIND(PQsetClientEncoding);
-    BIND(PQsetNoticeProcessor);
-    BIND(PQstatus);
-    BIND(PQtransactionStatus);
+void bind_libpq(common::SharedLibrary& library, Libpq& functions) {
+#define BIND(name) library.bind(functions.name, #name)
+  BIND(PQclear);
+  BIND(PQcmdStatus);
+  BIND(PQcmdTuples);
+  BIND(PQconnectdbParams);
+  BIND(PQerrorMessage);
+  BIND(PQexec);
+  BIND(PQexecParams);
+  BIND(PQfinish);
+  BIND(PQgetisnull);
+  BIND(PQgetlength);
+  BIND(PQgetvalue);
+  BIND(PQntuples);
+  BIND(PQreset);
+  BIND(PQresultErrorField);
+  BIND(PQresultStatus);
+  BIND(PQsetClientEncoding);
+  BIND(PQsetNoticeProcessor);
+  BIND(PQstatus);
+  BIND(PQtransactionStatus);
 #undef BIND
-    if (std::string missing = library->error(); !missing.empty()) return std::unexpected(missing);
-    return functions;
-  }();
+}
+
+const std::expected<Libpq, std::string>& load_libpq() {
+  static const auto loaded =
+      common::SharedLibrary::load<Libpq>("libpq.so.5", "a PostgreSQL results database", bind_libpq);
   return loaded;
 }
 

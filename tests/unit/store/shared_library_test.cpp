@@ -32,3 +32,25 @@ TEST_CASE("functions are found by name, and the missing ones are listed") {
   CHECK(library->error() ==
         "libpq.so.5 lacks PQnoSuchFunction, PQnorThisOne (a newer version is needed)");
 }
+
+TEST_CASE("a struct of functions loads whole, or not at all with the reason") {
+  struct Functions {
+    decltype(&::PQlibVersion) PQlibVersion;
+  };
+  const auto good = SharedLibrary::load<Functions>(
+      "libpq.so.5", "a test of loading",
+      [](SharedLibrary& library, Functions& f) { library.bind(f.PQlibVersion, "PQlibVersion"); });
+  REQUIRE(good);
+  CHECK(good->PQlibVersion() == PQlibVersion());
+
+  const auto too_old = SharedLibrary::load<Functions>(
+      "libpq.so.5", "a test of loading",
+      [](SharedLibrary& library, Functions& f) { library.bind(f.PQlibVersion, "PQfuture"); });
+  REQUIRE_FALSE(too_old);
+  CHECK(too_old.error() == "libpq.so.5 lacks PQfuture (a newer version is needed)");
+
+  const auto absent = SharedLibrary::load<Functions>(
+      "libdermabench-absent.so.7", "a test of loading", [](SharedLibrary&, Functions&) {});
+  REQUIRE_FALSE(absent);
+  CHECK_THAT(absent.error(), Catch::Contains("a test of loading needs libdermabench-absent.so.7"));
+}
