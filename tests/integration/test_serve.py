@@ -256,7 +256,13 @@ def test_a_run_whose_report_cannot_be_recorded_ends_as_an_error(env):
         row = d.wait_final(run, timeout=60)
         expect(row["state"] == "error" and "cannot record the report" in row["error"]
                and "the disk is full" in row["error"], f"the run: {row}")
-        status, body = d.json("GET", "/healthz")
+        # The worker lets go of the run just after recording its end: allow it a moment.
+        deadline = time.monotonic() + 10
+        while True:
+            status, body = d.json("GET", "/healthz")
+            if (status == 200 and body["running"] is None) or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         expect(status == 200 and body["running"] is None, f"nothing left running: {body}")
     finally:
         code = d.stop()
