@@ -8,7 +8,9 @@
 //
 // Each function is looked up by name and typed from the library's own header
 // (`decltype(&PQexec)`), so a call through it is checked by the compiler as a direct call is.
-// The handle is never closed: the functions stay valid for the life of the process.
+// The handle is never closed: the functions stay valid for the life of the process. Its users
+// keep the outcome of load() in a function-local static, so a library missing at the first
+// attempt stays missing until the process restarts (a daemon, after it is installed).
 #pragma once
 
 #include <dlfcn.h>
@@ -30,7 +32,7 @@ class SharedLibrary {
       return std::unexpected(std::string(why) + " needs " + soname + ", which could not be loaded" +
                              (reason ? std::string(": ") + reason : std::string()));
     }
-    return SharedLibrary(handle, soname);
+    return SharedLibrary(handle, soname, why);
   }
 
   // Opens `soname` and fills a struct of function pointers with `bind_all(library,
@@ -56,13 +58,16 @@ class SharedLibrary {
   // Empty when every bind() found its function, else which were missing (an older library).
   std::string error() const {
     return missing_.empty() ? std::string()
-                            : soname_ + " lacks " + missing_ + " (a newer version is needed)";
+                            : why_ + " needs " + soname_ + ", which lacks " + missing_ +
+                                  " (a newer version is needed)";
   }
 
  private:
-  SharedLibrary(void* handle, std::string soname) : handle_(handle), soname_(std::move(soname)) {}
+  SharedLibrary(void* handle, std::string soname, std::string why)
+      : handle_(handle), soname_(std::move(soname)), why_(std::move(why)) {}
   void* handle_;
   std::string soname_;
+  std::string why_;
   std::string missing_;
 };
 
