@@ -204,6 +204,7 @@ int main(int argc, char** argv) {
   targets.require("every take's roll completed", failed == runs.end(),
                   failed == runs.end() ? "" : failed->error);
   for (const RollFigures& s : runs) {
+    if (!s.ok || s.wall_s <= 0) continue;  // judged FAIL above; no figures from it
     lost += s.lost;
     mb_s.push_back(s.wire_bytes / 1e6 / s.wall_s);
     host_cpu.push_back(100.0 * s.host_cpu_s / s.wall_s);
@@ -213,8 +214,8 @@ int main(int argc, char** argv) {
   Targets::note("samples, each take", double(runs.front().samples), "");
   targets.check("lost batches, all takes", double(lost), "", Targets::Better::Lower, 0);
   Targets::note("host throughput (wall), slowest take", min_of(mb_s), "MB/s");
-  Targets::note("host throughput (wall), fastest take", *std::max_element(mb_s.begin(), mb_s.end()),
-                "MB/s");
+  Targets::note("host throughput (wall), fastest take",
+                mb_s.empty() ? 0.0 : *std::max_element(mb_s.begin(), mb_s.end()), "MB/s");
   targets.check("host throughput (wall), median", median_of(mb_s), "MB/s", Targets::Better::Higher,
                 75.0);
   Targets::note("host CPU while streaming (all threads), median", median_of(host_cpu), "%");
