@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -111,17 +112,24 @@ def test_rigsim_killed_mid_run_exits_3_and_keeps_the_capture(env):
     # written in 256 kB pieces, so its size on disk cannot tell.
     capture = os.path.join(out, "capture.drcap")
     seen = []
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        line = bench.stderr.readline()
-        seen.append(line)
-        if not line or "roll 0: 25 %" in line:
-            break
-    expect(seen and "roll 0: 25 %" in seen[-1], "bench reported the roll streaming:\n" + "".join(seen))
+    streaming = threading.Event()
+
+    def read_progress():  # a thread, so that a bench that prints nothing cannot hang the test
+        for line in bench.stderr:
+            seen.append(line)
+            if "roll 0: 25 %" in line:
+                streaming.set()
+
+    reader = threading.Thread(target=read_progress, daemon=True)
+    reader.start()
+    ok = streaming.wait(timeout=30)
     rig.kill()
     rig.wait()
-    stdout, stderr = bench.communicate(timeout=60)
-    stderr = "".join(seen) + stderr
+    expect(ok, "bench reported the roll streaming within 30 s:\n" + "".join(seen))
+    bench.wait(timeout=60)  # its stderr is the reader's; its stdout is a few lines
+    stdout = bench.stdout.read()
+    reader.join(timeout=10)
+    stderr = "".join(seen)
     expect(bench.returncode == 3, f"exit {bench.returncode}\n{stdout}\n{stderr}")
     with open(os.path.join(out, "report.json")) as f:
         report = json.load(f)
