@@ -1,6 +1,7 @@
 """`bench run` against rigsim over a real pty: nominal rollers pass, measured against the
 virtual rig's ground truth; each defect kind fails the check that should catch it."""
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -30,6 +31,15 @@ def test_nominal_roller_passes_and_measures_what_the_rig_made(env):
     expect(precision >= 0.999, f"precision {precision}")
     expect(rms <= 5.0, f"depth RMS error {rms} um")
     expect("PASS" in proc.stdout and "verdict: PASS (exit 0)" in proc.stdout, proc.stdout)
+
+
+def test_bench_starts_without_libpq_or_cairo(env):
+    """They are opened when a PostgreSQL store is or a certificate is drawn, not by every
+    invocation (docs/performance.md: they were half of bench's start-up)."""
+    proc = subprocess.run(["ldd", env.bench], capture_output=True, text=True)
+    expect(proc.returncode == 0, describe(proc))
+    for library in ("libpq.so", "libcairo.so"):
+        expect(library not in proc.stdout, f"bench loads {library} at start:\n{proc.stdout}")
 
 
 def needle_named(check, disc, index):
