@@ -174,7 +174,8 @@ struct LotCommand {
   std::string key_file;  // default ~/.config/dermabench/keys/SIGNER.ed25519
   std::string out_dir = ".";
   std::string certificate_file;
-  std::string trusted_keys;  // verify: "SIGNER KEY" lines kept outside the database
+  std::string trusted_keys;        // verify: "SIGNER KEY" lines kept outside the database
+  bool allow_virtual_rig = false;  // certify: a demonstration on the virtual rig's runs
   bool json = false;
 };
 constexpr int kExitRefused = 5;

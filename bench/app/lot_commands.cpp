@@ -153,6 +153,7 @@ int lot_certify_command(const LotCommand& cmd) {
   req.meaning = cmd.meaning;
   req.key_file = cmd.key_file.empty() ? default_key_file(cmd.signer) : cmd.key_file;
   req.out_dir = cmd.out_dir;
+  req.allow_virtual_rig = cmd.allow_virtual_rig;
   auto certified = lot::certify(*db, req);
   if (!certified) {
     const auto& e = certified.error();
@@ -180,6 +181,7 @@ int lot_verify_command(const LotCommand& cmd) {
     std::cout << json{{"certificate_id", v->certificate_id},
                       {"lot", v->lot},
                       {"decision", v->decision},
+                      {"virtual_rig_rollers", v->virtual_rig_rollers},
                       {"verified", v->problems.empty()},
                       {"checked", v->checked},
                       {"problems", v->problems}}
@@ -188,6 +190,9 @@ int lot_verify_command(const LotCommand& cmd) {
   } else {
     for (const auto& ok : v->checked) std::cout << "ok: " << ok << "\n";
     for (const auto& bad : v->problems) std::cout << "TAMPERED: " << bad << "\n";
+    if (v->virtual_rig_rollers > 0)
+      std::cout << "note: a demonstration certificate: " << v->virtual_rig_rollers
+                << " sampled rollers were tested on the virtual rig; it releases nothing\n";
     std::cout << v->certificate_id << " (lot " << v->lot << ", " << v->decision
               << "): " << (v->problems.empty() ? "verified" : "verification FAILED") << "\n";
   }

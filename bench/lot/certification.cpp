@@ -61,6 +61,13 @@ report::Certificate certificate_of(const LotEvidence& ev, const LotDecision& dec
   c.plan.hundred_percent = lot.sample_size >= lot.lot_size;
   c.decision = decision.accepted ? "accepted" : "rejected";
   c.reasons = decision.reasons;
+  for (const CountedRoller& r : ev.counted) c.virtual_rig_rollers += ran_on_virtual_rig(r.run);
+  if (c.virtual_rig_rollers > 0)
+    c.reasons.insert(c.reasons.begin(),
+                     "Demonstration only: " + std::to_string(c.virtual_rig_rollers) + " of the " +
+                         std::to_string(ev.counted.size()) +
+                         " sampled rollers were tested on the virtual rig, not on a production "
+                         "rig; this certificate does not release the lot");
   c.nonconforming = ev.nonconforming;
   c.capability = ev.capability;
 
@@ -144,6 +151,7 @@ json record_of(const report::Certificate& c) {
           {"decision", c.decision},
           {"reasons", c.reasons},
           {"nonconforming", c.nonconforming},
+          {"virtual_rig_rollers", c.virtual_rig_rollers},
           {"rollers", rollers},
           {"capability",
            {{"values", k.values},
@@ -214,7 +222,8 @@ std::expected<Certified, CertifyError> certify(store::ResultsDb& db, const Certi
   if (!evidence) return std::unexpected(failure(evidence.error()));
   const LotEvidence& ev = *evidence;
 
-  if (auto why = refusals(ev, today_utc(), read_text_file(ev.lot.spec_file)); !why.empty())
+  if (auto why = refusals(ev, today_utc(), read_text_file(ev.lot.spec_file), req.allow_virtual_rig);
+      !why.empty())
     return std::unexpected(CertifyError{true, std::move(why)});
 
   auto enrolled = db.signer_key(req.signer);
@@ -491,6 +500,11 @@ std::expected<Verification, std::string> verify_envelope(const store::ResultsDb&
   if (record.is_discarded()) return std::unexpected(cert_json + ": the record is not JSON");
   v.lot = text_field(record, "lot");
   v.decision = text_field(record, "decision");
+  // Certificates signed before the field existed lack it (read as 0); their rigs' firmware
+  // is on them either way.
+  if (const auto n = record.find("virtual_rig_rollers");
+      n != record.end() && n->is_number_integer())
+    v.virtual_rig_rollers = n->get<int>();
 
   check.expect(store::sha256_hex(record_text) == record_sha, "the record matches its SHA-256",
                "the record does not match its SHA-256: it was edited");

@@ -28,6 +28,9 @@ struct CertifyRequest {
   std::string key_file;  // the signer's secret key (created on first use)
   std::string out_dir;   // where CERT-LOT.json/.html/.pdf go
   std::string origin = "cli";
+  // Counted runs made on the virtual rig may certify the lot, as a demonstration that the
+  // certificate declares (lot_evidence.hpp, refusals).
+  bool allow_virtual_rig = false;
 };
 
 struct Certified {
@@ -48,6 +51,7 @@ struct Verification {
   std::string certificate_id;
   std::string lot;
   std::string decision;
+  int virtual_rig_rollers = 0;        // > 0: a demonstration certificate (as signed)
   std::vector<std::string> checked;   // what was verified, one line each
   std::vector<std::string> problems;  // empty when the certificate and its records hold
 };

@@ -250,8 +250,13 @@ std::expected<LotEvidence, std::string> gather_evidence(const store::ResultsDb& 
   return ev;
 }
 
+bool ran_on_virtual_rig(const store::RunRow& run) {
+  return run.firmware_version.starts_with("rigsim");
+}
+
 std::vector<std::string> refusals(const LotEvidence& ev, const std::string& today,
-                                  const std::optional<std::string>& current_spec_text) {
+                                  const std::optional<std::string>& current_spec_text,
+                                  bool allow_virtual_rig) {
   std::vector<std::string> why;
   const store::LotRow& lot = ev.lot;
   if (lot.state != "open") why.push_back("lot " + lot.lot + " is " + lot.state + " already");
@@ -306,6 +311,23 @@ std::vector<std::string> refusals(const LotEvidence& ev, const std::string& toda
     if (!due.empty() && today > date_part(due))
       why.push_back("rig " + rig + "'s load-cell calibration is past due (due " + date_part(due) +
                     "): recalibrate it before certifying");
+  if (!allow_virtual_rig) {
+    std::set<std::string> virtual_rigs;
+    std::size_t simulated = 0;
+    for (const CountedRoller& r : ev.counted) {
+      if (!ran_on_virtual_rig(r.run)) continue;
+      ++simulated;
+      virtual_rigs.insert(r.run.rig_serial + " (" + r.run.firmware_version + ")");
+    }
+    if (simulated > 0) {
+      std::string rigs;
+      for (const auto& rig : virtual_rigs) rigs += (rigs.empty() ? "" : ", ") + rig;
+      why.push_back(std::to_string(simulated) + " of the " + std::to_string(ev.counted.size()) +
+                    " counted runs were made on the virtual rig " + rigs +
+                    ": simulated evidence cannot release a production lot (to demonstrate the "
+                    "bench, certify with --allow-virtual-rig; the certificate then says so)");
+    }
+  }
   return why;
 }
 

@@ -73,10 +73,18 @@ std::string run_record_digest(const store::RunRow&, const std::vector<store::Che
 report::CertificateCapability depth_capability(const std::vector<CountedRoller>&,
                                                const analysis::SpecLimits&);
 
+// Whether a run was made on the virtual rig (fixtures/rigsim), which names its firmware
+// "rigsim <version>" in every handshake: simulated evidence, fit to demonstrate and test the
+// bench, never to release a production lot.
+bool ran_on_virtual_rig(const store::RunRow&);
+
 // Why the lot cannot be certified now; empty when it can. `today` is YYYY-MM-DD (UTC);
 // `current_spec_text` is the spec file's present content (nullopt when it cannot be read).
+// Counted runs made on the virtual rig are a reason unless `allow_virtual_rig` (a
+// demonstration certificate, which then says so: certify's --allow-virtual-rig).
 std::vector<std::string> refusals(const LotEvidence&, const std::string& today,
-                                  const std::optional<std::string>& current_spec_text);
+                                  const std::optional<std::string>& current_spec_text,
+                                  bool allow_virtual_rig = false);
 
 // A number for the JSON documents of this layer, null when absent.
 nlohmann::json number_or_null(const std::optional<double>&);

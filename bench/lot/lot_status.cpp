@@ -52,6 +52,9 @@ json lot_status_json(const LotEvidence& ev, const std::vector<std::string>& bloc
   json status = lot_row_json(ev.lot);
   status["sampled"] = ev.counted.size();
   status["nonconforming"] = ev.nonconforming;
+  status["virtual_rig_rollers"] =
+      std::count_if(ev.counted.begin(), ev.counted.end(),
+                    [](const auto& r) { return ran_on_virtual_rig(r.run); });
   status["rollers"] = rollers;
   status["pending"] = run_briefs(ev.pending);
   status["inconclusive"] = run_briefs(ev.inconclusive);

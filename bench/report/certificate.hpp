@@ -76,6 +76,7 @@ struct Certificate {
   std::string decision;                // accepted or rejected
   std::vector<std::string> reasons;    // why, one sentence each
   int nonconforming = 0;               // failed rollers in the sample
+  int virtual_rig_rollers = 0;         // sampled rollers tested on the virtual rig: a demonstration
   std::vector<SampledRoller> rollers;  // in the order they were run
   CertificateCapability capability;
   std::vector<CertificateRig> rigs;

@@ -54,10 +54,17 @@ def run_roller(env, lot, serial, seed, defects=(), expect_code=None):
     return proc
 
 
-def certify(env, lot, signer="qa.lead", out_name=None):
+def certify(env, lot, signer="qa.lead", out_name=None, virtual_rig=True):
+    """These lots are sampled on the virtual rig: a demonstration certificate unless told not."""
     return env.run_bench("lot", "certify", lot, "--signer", signer, "--meaning", "released",
                          "--key", env.out(f"keys/{signer}.ed25519"), "--out",
-                         env.out(out_name or f"certs/{lot}"), "--db", db_path(env))
+                         env.out(out_name or f"certs/{lot}"), "--db", db_path(env),
+                         *(["--allow-virtual-rig"] if virtual_rig else []))
+
+
+def production_blockers(status):
+    """What blocks a lot other than its runs having been made on the virtual rig."""
+    return [b for b in status["blocking"] if "virtual rig" not in b]
 
 
 def verify(env, cert_json, db=None):
@@ -99,11 +106,18 @@ def test_a_lot_within_its_acceptance_number_is_accepted_and_its_certificate_veri
     status = env.run_bench("lot", "status", "LOT-A", "--db", db_path(env), "--json")
     expect(status.returncode == 0, describe(status))
     s = json.loads(status.stdout)
-    expect(s["sampled"] == 5 and s["nonconforming"] == 1 and s["blocking"] == [], s)
+    expect(s["sampled"] == 5 and s["nonconforming"] == 1 and production_blockers(s) == [], s)
+    expect(s["virtual_rig_rollers"] == 5 and any("5 of the 5 counted runs were made on the virtual rig"
+                                                  in b for b in s["blocking"]), s["blocking"])
 
+    # Sampled on the virtual rig: no production release, only a declared demonstration.
+    proc = certify(env, "LOT-A", virtual_rig=False)
+    expect(proc.returncode == 5 and "simulated evidence cannot release a production lot" in proc.stderr,
+           describe(proc))
     proc = certify(env, "LOT-A")
     expect(proc.returncode == 0, describe(proc))
-    expect("ACCEPTED" in proc.stdout, proc.stdout)
+    expect("ACCEPTED" in proc.stdout and "Demonstration only: 5 of the 5 sampled rollers" in proc.stdout,
+           proc.stdout)
     cert = env.out("certs/LOT-A/CERT-LOT-A.json")
     for suffix in (".json", ".html", ".pdf"):
         expect(os.path.exists(cert.replace(".json", suffix)), f"certificate {suffix} written")
@@ -113,6 +127,8 @@ def test_a_lot_within_its_acceptance_number_is_accepted_and_its_certificate_veri
         envelope = json.load(f)
     record = json.loads(envelope["record"])
     expect(record["decision"] == "accepted" and record["nonconforming"] == 1, record)
+    expect(record["virtual_rig_rollers"] == 5 and record["reasons"][0].startswith("Demonstration only"),
+           record["reasons"])
     expect(len(record["rollers"]) == 5, "every sampled roller is named")
     failed = [r for r in record["rollers"] if r["verdict"] == "fail"]
     expect(len(failed) == 1 and failed[0]["serial"] == "LOT-A-001"
@@ -124,10 +140,11 @@ def test_a_lot_within_its_acceptance_number_is_accepted_and_its_certificate_veri
     with open(cert.replace(".json", ".html")) as f:
         html = f.read()
     expect("LOT-A" in html and "qa.lead" in html and "released" in html, "the HTML names lot, signer, meaning")
+    expect("Demonstration only" in html, "the HTML says the certificate is a demonstration")
 
     v = verify(env, cert)
     expect(v.returncode == 0, describe(v))
-    expect(json.loads(v.stdout)["verified"], v.stdout)
+    expect(json.loads(v.stdout)["verified"] and json.loads(v.stdout)["virtual_rig_rollers"] == 5, v.stdout)
 
     # A certified lot takes no more runs.
     late = run_roller(env, "LOT-A", "LOT-A-LATE", 999)
@@ -257,7 +274,7 @@ def test_certification_is_refused_when_the_rigs_calibration_is_past_due(env):
     environment = dict(os.environ, ASAN_OPTIONS="verify_asan_link_order=0:" + os.environ.get("ASAN_OPTIONS", ""))
     proc = subprocess.run(["faketime", "+3 days", env.bench, "lot", "certify", "LOT-E", "--signer", "qa.lead",
                            "--meaning", "released", "--key", env.out("keys/qa.lead.ed25519"), "--out",
-                           env.out("certs/LOT-E"), "--db", db_path(env)],
+                           env.out("certs/LOT-E"), "--db", db_path(env), "--allow-virtual-rig"],
                           capture_output=True, text=True, env=environment)
     expect(proc.returncode == 5 and "past due" in proc.stderr, describe(proc))
     # Today it certifies (two rollers are too few for the capability bound: rejected).

@@ -176,11 +176,12 @@ def test_a_lot_is_sampled_certified_and_verified_on_postgresql(env):
     status = env.run_bench("lot", "status", "LOT-PG", "--store", url, "--json")
     expect(status.returncode == 0, describe(status))
     s = json.loads(status.stdout)
-    expect(s["sampled"] == 2 and s["nonconforming"] == 1 and s["blocking"] == [], s)
+    expect(s["sampled"] == 2 and s["nonconforming"] == 1
+           and [b for b in s["blocking"] if "virtual rig" not in b] == [], s)
 
     certify = env.run_bench("lot", "certify", "LOT-PG", "--signer", "qa.lead", "--meaning", "released",
                             "--key", env.out("keys/qa.lead.ed25519"), "--out", env.out("certs/LOT-PG"),
-                            "--store", url)
+                            "--store", url, "--allow-virtual-rig")
     expect(certify.returncode == 1 and "REJECTED" in certify.stdout, describe(certify))
     cert = env.out("certs/LOT-PG/CERT-LOT-PG.json")
     verify = env.run_bench("lot", "verify", cert, "--store", url, "--json")

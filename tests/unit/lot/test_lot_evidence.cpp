@@ -232,3 +232,23 @@ TEST_CASE("a pass without the full validation, or a roller left without a verdic
   CHECK(mentions("names no roller serial"));
   CHECK(refusals(ev, "2026-11-26", std::nullopt).size() == why.size() + 1);
 }
+
+TEST_CASE("runs on the virtual rig cannot release a lot unless a demonstration is asked for") {
+  LotEvidence ev = evidence_of(2, 0, 1);
+  ev.counted.push_back(roller_with_depths(1, {320, 321}));
+  ev.counted.push_back(roller_with_depths(2, {320, 322}));
+  ev.counted[0].run.firmware_version = "dermarig-fw 2.4.1";
+  CHECK_FALSE(ran_on_virtual_rig(ev.counted[0].run));
+  CHECK(refusals(ev, "2026-11-26", kSpecText).empty());
+
+  ev.counted[1].run.firmware_version = "rigsim 0.1.0";
+  ev.counted[1].run.rig_serial = "RIGSIM-01";
+  CHECK(ran_on_virtual_rig(ev.counted[1].run));
+  const auto why = refusals(ev, "2026-11-26", kSpecText);
+  REQUIRE(why.size() == 1);
+  CHECK_THAT(why[0], Catch::Contains("1 of the 2 counted runs were made on the virtual rig "
+                                     "RIGSIM-01 (rigsim 0.1.0)") &&
+                         Catch::Contains("cannot release a production lot") &&
+                         Catch::Contains("--allow-virtual-rig"));
+  CHECK(refusals(ev, "2026-11-26", kSpecText, /*allow_virtual_rig=*/true).empty());
+}
