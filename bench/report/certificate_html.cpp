@@ -101,11 +101,11 @@ std::string masthead(const Certificate& c) {
          text::decision_tone(c) + "\">" + escape(text::decision_label(c)) +
          "</div>\n<div class=\"masthead-text\"><p class=\"eyebrow\">Dermaroller bench \u00b7 "
          "certificate " +
-         escape(text::or_dash(c.certificate_id)) +
-         "</p><h1>Certificate of conformance</h1><p class=\"subtitle\">Lot <strong>" +
-         escape(text::or_dash(c.lot)) + "</strong> of model <strong>" +
-         escape(text::or_dash(c.model)) + "</strong>, inspected under " +
-         escape(text::or_dash(c.plan.standard)) + "</p></div>\n</header>\n";
+         escape(text::or_dash(c.certificate_id)) + "</p><h1>" + escape(text::title(c)) +
+         "</h1><p class=\"subtitle\">Lot <strong>" + escape(text::or_dash(c.lot)) +
+         "</strong> of model <strong>" + escape(text::or_dash(c.model)) +
+         "</strong>, inspected under " + escape(text::or_dash(c.plan.standard)) +
+         "</p></div>\n</header>\n";
 }
 
 std::string count_box(const std::string& label, int value, const char* extra_class = "") {
@@ -187,7 +187,7 @@ std::string certificate_html(const Certificate& c) {
   page += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   page += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
   page += "<title>" +
-          escape("Certificate of conformance \u00b7 lot " + text::or_dash(c.lot) + " \u00b7 " +
+          escape(text::title(c) + " \u00b7 lot " + text::or_dash(c.lot) + " \u00b7 " +
                  text::decision_label(c)) +
           "</title>\n";
   page += "<style>" + std::string(report_css()) + kCertificateStyle + "</style>\n";

@@ -222,8 +222,8 @@ class Flow {
  public:
   Flow(cairo_surface_t* surface, const Certificate& c, int page_count)
       : surface_(surface), cr_(cairo().cairo_create(surface)), page_count_(page_count) {
-    header_left_ = printable("Certificate of conformance \u00b7 lot " + text::or_dash(c.lot) +
-                             " \u00b7 " + text::or_dash(c.model));
+    header_left_ = printable(text::title(c) + " \u00b7 lot " + text::or_dash(c.lot) + " \u00b7 " +
+                             text::or_dash(c.model));
     header_right_ = printable(text::or_dash(c.certificate_id));
     footer_left_ = printable(text::decision_label(c) + " \u00b7 signed by " +
                              text::or_dash(c.signer) + ", " + text::utc_text(c.signed_at) +
@@ -753,7 +753,7 @@ class Table {
 // ---------------------------------------------------------------- the certificate
 
 void title_block(Flow& flow, const Certificate& c) {
-  flow.text_line("Certificate of conformance", kTitleFont, kInk, kContentLeft, flow.y());
+  flow.text_line(text::title(c), kTitleFont, kInk, kContentLeft, flow.y());
   flow.advance(kTitleFont.line());
   paragraph(flow,
             "Lot " + text::or_dash(c.lot) + " of model " + text::or_dash(c.model) +
@@ -912,7 +912,7 @@ void set_metadata(cairo_surface_t* surface, const Certificate& c) {
   const auto set = [&](cairo_pdf_metadata_t key, const std::string& value) {
     cairo().cairo_pdf_surface_set_metadata(surface, key, printable(value).c_str());
   };
-  set(CAIRO_PDF_METADATA_TITLE, "Certificate of conformance " + text::or_dash(c.certificate_id));
+  set(CAIRO_PDF_METADATA_TITLE, text::title(c) + " " + text::or_dash(c.certificate_id));
   set(CAIRO_PDF_METADATA_SUBJECT, "Lot " + text::or_dash(c.lot) + " of model " +
                                       text::or_dash(c.model) + ": " + text::decision_label(c));
   set(CAIRO_PDF_METADATA_CREATOR, "dermaroller bench " + text::or_dash(c.software_version));

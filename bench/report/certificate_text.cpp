@@ -67,6 +67,11 @@ bool accepted(const Certificate& c) {
   return c.decision == "accepted";
 }
 
+std::string title(const Certificate& c) {
+  return c.virtual_rig_rollers > 0 ? "Demonstration certificate (virtual rig)"
+                                   : "Certificate of conformance";
+}
+
 std::string decision_label(const Certificate& c) {
   return upper(or_dash(c.decision));
 }

@@ -25,6 +25,9 @@ struct Field {
 bool accepted(const Certificate&);
 // "ACCEPTED", "REJECTED", or the decision in capitals when it is neither.
 std::string decision_label(const Certificate&);
+// "Certificate of conformance", or, when sampled rollers were tested on the virtual rig,
+// "Demonstration certificate (virtual rig)": the title says what the certificate is worth.
+std::string title(const Certificate&);
 // "pass" for accepted, "fail" otherwise: the class names the run report's styles use.
 std::string decision_tone(const Certificate&);
 // "2 nonconforming in a sample of 80: accept at ≤ 2, reject at ≥ 3."

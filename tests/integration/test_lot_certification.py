@@ -140,7 +140,8 @@ def test_a_lot_within_its_acceptance_number_is_accepted_and_its_certificate_veri
     with open(cert.replace(".json", ".html")) as f:
         html = f.read()
     expect("LOT-A" in html and "qa.lead" in html and "released" in html, "the HTML names lot, signer, meaning")
-    expect("Demonstration only" in html, "the HTML says the certificate is a demonstration")
+    expect("Demonstration only" in html and "<h1>Demonstration certificate (virtual rig)</h1>" in html,
+           "the HTML says the certificate is a demonstration")
 
     v = verify(env, cert)
     expect(v.returncode == 0, describe(v))

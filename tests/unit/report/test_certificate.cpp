@@ -224,6 +224,20 @@ TEST_CASE("the certificate page of a rejected, fully inspected lot says so") {
   CHECK(contains(html, "below the minimum 1.33"));
 }
 
+TEST_CASE("a certificate of rollers tested on the virtual rig is titled a demonstration") {
+  Certificate c = certificate_with(2);
+  c.virtual_rig_rollers = 2;
+  const std::string html = report::certificate_html(c);
+  CHECK(contains(html, "<title>Demonstration certificate (virtual rig)"));
+  CHECK(contains(html, "<h1>Demonstration certificate (virtual rig)</h1>"));
+  CHECK_FALSE(contains(html, "Certificate of conformance"));
+
+  const PdfFile file(pdf_of(c));
+  const std::string info = poppler("pdfinfo", "", file);
+  CHECK(contains(info, "Demonstration certificate (virtual rig) CERT-LOT-0042-1"));
+  CHECK(contains(poppler("pdftotext", "", file), "Demonstration certificate (virtual rig)"));
+}
+
 TEST_CASE("hostile text on the certificate page is escaped, never markup") {
   Certificate c = certificate_with(2);
   c.rollers[0].serial = "<script>alert('x')</script>";
