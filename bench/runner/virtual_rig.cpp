@@ -1,6 +1,7 @@
 #include "bench/runner/virtual_rig.hpp"
 
 #include <fcntl.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -48,22 +49,25 @@ std::string read_file(const fs::path& path) {
   return s;
 }
 
-pid_t spawn(const std::string& exe, const std::vector<std::string>& args, const fs::path& log) {
-  const pid_t pid = ::fork();
-  if (pid != 0) return pid;
-  // Child: stderr to the log file, so the parent can quote rigsim's own message.
-  const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd >= 0) {
-    ::dup2(fd, STDERR_FILENO);
-    ::close(fd);
-  }
+// posix_spawn, not fork + exec: in the daemon other threads allocate all the time, and a
+// forked child that allocated before exec (building argv) could wait for ever on a lock
+// another thread held at the fork: rigsim then never started (seen in a CI run under ASan,
+// "did not create its link within 15 s"). posix_spawn does nothing in the child but
+// redirect stderr (to the log file, so the parent can quote rigsim's own message) and exec.
+pid_t spawn(const std::string& exe, const std::vector<std::string>& args, const fs::path& log,
+            int& error) {
   std::vector<char*> argv;
   argv.push_back(const_cast<char*>(exe.c_str()));
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  ::execv(exe.c_str(), argv.data());
-  std::fprintf(stderr, "cannot execute %s: %s\n", exe.c_str(), std::strerror(errno));
-  ::_exit(127);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = -1;
+  error = ::posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  return error == 0 ? pid : -1;
 }
 
 }  // namespace
@@ -87,10 +91,14 @@ std::expected<std::unique_ptr<VirtualRig>, LaunchError> VirtualRig::start(
   if (!options.faults.empty()) args.insert(args.end(), {"--faults", options.faults});
   if (options.seed) args.insert(args.end(), {"--seed", std::to_string(*options.seed)});
   if (!options.rig_serial.empty()) args.insert(args.end(), {"--serial", options.rig_serial});
-  const pid_t pid = spawn(*exe, args, log);
-  if (pid < 0)
+  int error = 0;
+  const pid_t pid = spawn(*exe, args, log, error);
+  if (pid < 0) {
+    std::error_code ignored;
+    fs::remove_all(dir, ignored);
     return std::unexpected(
-        LaunchError{false, std::string("cannot fork rigsim: ") + std::strerror(errno)});
+        LaunchError{false, "cannot start rigsim " + *exe + ": " + std::strerror(error)});
+  }
   std::unique_ptr<VirtualRig> rig(new VirtualRig(pid, dir.string(), link.string()));
 
   // Wait for the link to appear; a rigsim that exits instead tells us why on stderr.
