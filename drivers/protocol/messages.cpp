@@ -504,6 +504,20 @@ Bytes encode(const ScanRows& m) {
   return w.take();
 }
 
+namespace {
+// What both row encodings start with: chunk counter, row, first column (with room for
+// `count` columns after it), and the pixels, sized.
+Decoded<ScanRows> scan_rows_header(ByteView p, std::size_t count, const char* name) {
+  ScanRows m;
+  m.chunk_counter = load_u32(p.data());
+  m.row = load_u16(p.data() + 4);
+  m.col0 = load_u16(p.data() + 6);
+  if (m.col0 + count > 65536) return range_error(name, "col0 + count", m.col0 + count, "<= 65536");
+  m.height_nm.resize(count);
+  return m;
+}
+}  // namespace
+
 Decoded<ScanRows> decode_scan_rows(ByteView p) {
   constexpr const char* kName = "ScanRows";
   const std::string layout = std::to_string(kScanRowsHeaderSize) + " + 4*count";
@@ -515,18 +529,15 @@ Decoded<ScanRows> decode_scan_rows(ByteView p) {
   if (count == 0 || count > kMaxPixelsPerChunk) {
     return range_error(kName, "count", count, ("1.." + std::to_string(kMaxPixelsPerChunk)).c_str());
   }
-  ScanRows m;
-  m.chunk_counter = load_u32(p.data());
-  m.row = load_u16(p.data() + 4);
-  m.col0 = load_u16(p.data() + 6);
-  if (m.col0 + count > 65536) return range_error(kName, "col0 + count", m.col0 + count, "<= 65536");
-  m.height_nm.resize(count);
+  auto rows = scan_rows_header(p, count, kName);
+  if (!rows) return rows;
+  ScanRows& m = *rows;
   const std::uint8_t* q = p.data() + kScanRowsHeaderSize;
   for (std::int32_t& h : m.height_nm) {
     h = load_i32(q);
     q += 4;
   }
-  return m;
+  return rows;
 }
 
 // ---- ScanRowsDelta: one unsigned LEB128 varint per pixel ----------------------------------
@@ -601,12 +612,9 @@ Decoded<ScanRows> decode_scan_rows_delta(ByteView p) {
   }
   const std::uint16_t step_nm = load_u16(p.data() + 10);
   if (step_nm == 0) return range_error(kName, "step_nm", 0, ">= 1");
-  ScanRows m;
-  m.chunk_counter = load_u32(p.data());
-  m.row = load_u16(p.data() + 4);
-  m.col0 = load_u16(p.data() + 6);
-  if (m.col0 + count > 65536) return range_error(kName, "col0 + count", m.col0 + count, "<= 65536");
-  m.height_nm.resize(count);
+  auto rows = scan_rows_header(p, count, kName);
+  if (!rows) return rows;
+  ScanRows& m = *rows;
 
   const std::uint8_t* q = p.data() + kScanRowsDeltaHeaderSize;
   const std::uint8_t* const end = p.data() + p.size();
@@ -658,7 +666,7 @@ Decoded<ScanRows> decode_scan_rows_delta(ByteView p) {
     return fail(std::string(kName) + ": " + std::to_string(end - q) + " bytes after the " +
                 std::to_string(count) + " pixels the count announces");
   }
-  return m;
+  return rows;
 }
 
 Bytes encode(const OperationDone& m) {
