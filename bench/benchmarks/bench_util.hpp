@@ -40,6 +40,10 @@ inline double min_of(const std::vector<double>& values) {
   return values.empty() ? 0 : *std::min_element(values.begin(), values.end());
 }
 
+inline double max_of(const std::vector<double>& values) {
+  return values.empty() ? 0 : *std::max_element(values.begin(), values.end());
+}
+
 // Collects "figure against target" results and prints them as one aligned table; the
 // program's exit code says whether every target was met.
 class Targets {

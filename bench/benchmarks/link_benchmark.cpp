@@ -214,8 +214,7 @@ int main(int argc, char** argv) {
   Targets::note("samples, each take", double(runs.front().samples), "");
   targets.check("lost batches, all takes", double(lost), "", Targets::Better::Lower, 0);
   Targets::note("host throughput (wall), slowest take", min_of(mb_s), "MB/s");
-  Targets::note("host throughput (wall), fastest take",
-                mb_s.empty() ? 0.0 : *std::max_element(mb_s.begin(), mb_s.end()), "MB/s");
+  Targets::note("host throughput (wall), fastest take", max_of(mb_s), "MB/s");
   targets.check("host throughput (wall), median", median_of(mb_s), "MB/s", Targets::Better::Higher,
                 75.0);
   Targets::note("host CPU while streaming (all threads), median", median_of(host_cpu), "%");
