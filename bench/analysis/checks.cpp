@@ -75,6 +75,20 @@ const char* to_string(Verdict verdict) {
   return "error";
 }
 
+const char* to_string(ChannelState state) {
+  switch (state) {
+    case ChannelState::Measured:
+      return "measured";
+    case ChannelState::CutByEdge:
+      return "cut_by_edge";
+    case ChannelState::NoReference:
+      return "no_reference";
+    case ChannelState::FloorUnreadable:
+      return "floor_unreadable";
+  }
+  return "measured";
+}
+
 const std::vector<std::string>& all_check_ids() {
   static const std::vector<std::string> ids = [] {
     std::vector<std::string> out;

@@ -76,15 +76,35 @@ struct CheckResult {
   std::vector<Group> per_needle;
 };
 
+// What could be measured of a channel (docs/measurement.md, "Unreadable points").
+enum class ChannelState {
+  Measured,         // floor read, reference surface around it read: depth stands
+  CutByEdge,        // cut by the scan's edge or by an unreadable area reaching beyond it
+  NoReference,      // too little readable surface around it for a reference
+  FloorUnreadable,  // its floor lies in unreadable points: depth unknown, position known
+};
+const char* to_string(ChannelState);
+
 // A channel found in the height map, and the needle it was matched to.
 struct Channel {
-  double x_um = 0;  // centre, lane coordinates
+  double x_um = 0;  // floor (where the tip reached) when read, else the opening's centre
   double y_um = 0;
-  double depth_um = 0;      // local surface plane minus channel bottom
-  double area_um2 = 0;      // opening area below the detection threshold
-  bool partial = false;     // touches the scan edge: position/depth unreliable
+  // Local reference surface minus the channel's floor (docs/measurement.md); meaningful
+  // only when measured().
+  double depth_um = 0;
+  double area_um2 = 0;  // opening area below the detection threshold
+  ChannelState state = ChannelState::Measured;
+  // Shares of the channel's floor and wall points the scanner could read (0-1).
+  double floor_readable_share = 1;
+  double wall_readable_share = 1;
   std::optional<int> disc;  // matched needle (none = unexpected channel)
   std::optional<int> index;
+
+  bool measured() const { return state == ChannelState::Measured; }
+  // Position and depth unreliable: never attributed to a needle's depth.
+  bool partial() const {
+    return state == ChannelState::CutByEdge || state == ChannelState::NoReference;
+  }
 };
 
 // Where the roller's lattice says a needle should have left a channel, from the recorded

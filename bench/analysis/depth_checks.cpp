@@ -12,13 +12,26 @@ namespace derma::analysis::detail {
 
 namespace {
 
-// Channels whose depth can be trusted and attributed: matched to a needle, not cut off by
-// the scan edge or a gap. Unexpected channels are not a needle's depth.
+// Channels whose depth can be trusted and attributed: matched to a needle and measured (not
+// cut off by the scan edge, floor read). Unexpected channels are not a needle's depth.
 std::vector<const Channel*> measurable_channels(const std::vector<Channel>& channels) {
   std::vector<const Channel*> out;
   for (const Channel& c : channels)
-    if (c.disc && c.index && !c.partial) out.push_back(&c);
+    if (c.disc && c.index && c.measured()) out.push_back(&c);
   return out;
+}
+
+// Needles that left a channel whose floor the scanner could not read, and no channel it could:
+// their depth is unknown (docs/measurement.md, "Unreadable points").
+std::set<std::pair<int, int>> needles_unmeasured(const std::vector<Channel>& channels) {
+  std::set<std::pair<int, int>> unread, measured;
+  for (const Channel& c : channels) {
+    if (!c.disc || !c.index) continue;
+    if (c.measured()) measured.insert({*c.disc, *c.index});
+    if (c.state == ChannelState::FloorUnreadable) unread.insert({*c.disc, *c.index});
+  }
+  for (const auto& needle : measured) unread.erase(needle);
+  return unread;
 }
 
 // Depths grouped by disc and by needle, each group summarised (sorted by disc, index).
@@ -64,6 +77,8 @@ CheckResult check_penetration_depth(const CheckContext& context) {
   result.figures.push_back({"min", s.min, "um"});
   result.figures.push_back({"max", s.max, "um"});
 
+  const auto unmeasured = needles_unmeasured(context.channels);
+  result.figures.push_back({"needles_unmeasured", double(unmeasured.size()), "count"});
   bool fail = false;
   for (const Channel* c : channels) {
     const char* side = nullptr;
@@ -99,8 +114,21 @@ CheckResult check_penetration_depth(const CheckContext& context) {
   // sd == 0 leaves Cpk undefined (no spread at all): only the per-channel limits judge.
   const bool incapable = judge_capability(result, cap, s, limits.depth_min_cpk);
   fail = fail || incapable;
-  result.verdict = fail ? Verdict::Fail : Verdict::Pass;
   const std::size_t outside = result.findings.size() - (incapable ? 1 : 0);
+  // A needle of unknown depth could be out of spec: no pass without it. A fail found on the
+  // measured needles stands whatever the others are.
+  if (!fail && !unmeasured.empty()) {
+    for (const auto& [disc, index] : unmeasured)
+      result.findings.push_back(
+          {disc, index,
+           text("%s: floor unreadable in every channel it left: depth unknown",
+                needle_name(disc, index).c_str())});
+    return error_result(result, text("%zu needle(s) left only channels whose floor the scanner "
+                                     "could not read: depth unknown, no verdict (%zu measured "
+                                     "channels within limits)",
+                                     unmeasured.size(), s.n));
+  }
+  result.verdict = fail ? Verdict::Fail : Verdict::Pass;
   result.summary = text(
       "%zu channels: depth %.1f +/- %.1f um (min %.1f, max %.1f)%s; %zu outside limits%s", s.n,
       s.mean, s.sd, s.min, s.max, (cap.cpk ? text(", Cpk %.2f", *cap.cpk) : std::string()).c_str(),

@@ -8,6 +8,7 @@
 
 #include "bench/analysis/channel_detection.hpp"
 #include "bench/analysis/check_context.hpp"
+#include "bench/analysis/lattice_density.hpp"
 #include "bench/analysis/statistics.hpp"
 #include "bench/analysis/text.hpp"
 
@@ -22,7 +23,9 @@ std::string channel_at(const Channel& c) {
   return text("channel at x=%.2f mm, y=%.2f mm", c.x_um / 1000.0, c.y_um / 1000.0);
 }
 
-// Every channel whose depth can be trusted: not cut off by the scan edge or a gap.
+// Every channel whose depth was measured: not cut by the scan's edge, floor read. A channel
+// whose floor could not be read may be the one out of spec: the check cannot pass while there
+// is one, though a fail found on the others stands.
 CheckResult scan_penetration_depth(const std::vector<Channel>& all, const SpecLimits& limits) {
   CheckResult result;
   result.id = "penetration_depth";
@@ -32,18 +35,25 @@ CheckResult scan_penetration_depth(const std::vector<Channel>& all, const SpecLi
 
   std::vector<const Channel*> channels;
   std::vector<double> depths;
-  for (const Channel& c : all)
-    if (!c.partial) {
+  std::size_t partial = 0, unmeasured = 0;
+  for (const Channel& c : all) {
+    if (c.measured()) {
       channels.push_back(&c);
       depths.push_back(c.depth_um);
     }
+    partial += c.partial();
+    unmeasured += c.state == ChannelState::FloorUnreadable;
+  }
   const Summary s = summarise(depths);
   result.figures.push_back({"n", double(s.n), "count"});
-  result.figures.push_back({"partial", double(all.size() - s.n), "count"});
+  result.figures.push_back({"partial", double(partial), "count"});
+  result.figures.push_back({"unmeasured", double(unmeasured), "count"});
   if (s.n == 0)
-    return error_result(result, text("no complete channel in the scan (%zu detected, all cut by "
-                                     "the edge or a gap): depth cannot be measured",
-                                     all.size()));
+    return error_result(
+        result, text("no channel measured in the scan (%zu detected: %zu cut by the edge or "
+                     "without readable surface around them, %zu with an unreadable floor): depth "
+                     "cannot be measured",
+                     all.size(), partial, unmeasured));
   result.value = s.mean;
   result.figures.push_back({"mean", s.mean, "um"});
   result.figures.push_back({"sd", s.sd, "um"});
@@ -72,15 +82,30 @@ CheckResult scan_penetration_depth(const std::vector<Channel>& all, const SpecLi
   if (limited && s.n < 2)
     return error_result(result, "one channel only: Cpk needs at least two depths");
   const bool incapable = detail::judge_capability(result, cap, s, limits.depth_min_cpk);
+  if (outside == 0 && !incapable && unmeasured > 0) {
+    for (const Channel& c : all)
+      if (c.state == ChannelState::FloorUnreadable)
+        result.findings.push_back(
+            {std::nullopt, std::nullopt,
+             text("%s: floor unreadable, at least %.1f um deep: depth unknown",
+                  channel_at(c).c_str(), c.depth_um)});
+    return error_result(result, text("%zu channel(s) with an unreadable floor: depth unknown, no "
+                                     "verdict (%zu measured channels within limits)",
+                                     unmeasured, s.n));
+  }
   result.verdict = (outside > 0 || incapable) ? Verdict::Fail : Verdict::Pass;
   result.summary = text(
-      "%zu channels: depth %.1f +/- %.1f um (min %.1f, max %.1f)%s; %zu outside limits%s", s.n,
+      "%zu channels: depth %.1f +/- %.1f um (min %.1f, max %.1f)%s; %zu outside limits%s%s", s.n,
       s.mean, s.sd, s.min, s.max, (cap.cpk ? text(", Cpk %.2f", *cap.cpk) : std::string()).c_str(),
-      outside, incapable ? "; not capable" : "");
+      outside, incapable ? "; not capable" : "",
+      unmeasured ? text("; %zu with an unreadable floor", unmeasured).c_str() : "");
   return result;
 }
 
-// The window is the whole map (a scan of a rolled patch is all rolled), taken as one pass.
+// The needles' lattice read off the channels' positions (lattice_density.hpp): channels whose
+// position is known (not cut by the edge; an unreadable floor still has its place) on the
+// whole map, taken as one pass. The plain count over the readable area is kept as a figure: it
+// is what a window's edge effect does to a count.
 CheckResult scan_channel_density(const HeightMap& map, const std::vector<Channel>& channels,
                                  std::size_t readable, const RollerGeometry& geometry,
                                  const SpecLimits& limits) {
@@ -92,22 +117,38 @@ CheckResult scan_channel_density(const HeightMap& map, const std::vector<Channel
   const double area_cm2 = double(readable) * map.pitch_um * map.pitch_um / 1e8;
   if (!(area_cm2 > 0)) return error_result(result, "no readable pixel in the scan");
 
-  // Centre inside the map's extent, as for a roll: partial channels count too.
-  const double x_lo = map.x_um(0), x_hi = map.x_um(map.rows - 1);
-  const double y_lo = map.y_um(0), y_hi = map.y_um(map.cols - 1);
-  std::size_t count = 0;
+  std::vector<PlanePoint> placed;
   for (const Channel& c : channels)
-    if (c.x_um >= x_lo && c.x_um <= x_hi && c.y_um >= y_lo && c.y_um <= y_hi) ++count;
-  result.value = double(count) / area_cm2;
-  result.figures.push_back({"channels", double(count), "count"});
-  result.figures.push_back({"area", area_cm2, "cm2"});
+    if (!c.partial()) placed.push_back({c.x_um, c.y_um});
+  const double spacing_um =
+      1000.0 * std::min(M_PI * geometry.drum_diameter_mm / geometry.needles_per_disc,
+                        geometry.width_mm / geometry.discs);
+  const auto lattice = lattice_density(placed, 0.05 * spacing_um);
+  result.figures.push_back({"channels", double(placed.size()), "count"});
   result.figures.push_back({"passes", 1.0, "count"});
   result.figures.push_back({"nominal", geometry.nominal_density_per_cm2(), "1/cm2"});
+  result.figures.push_back({"count_per_readable_area", double(placed.size()) / area_cm2, "1/cm2"});
+  if (!lattice) {
+    // Too few channels to span a lattice cell (none, one, a row): only a count says anything,
+    // edge effects and all, and a scan without a channel is a roller that left none.
+    result.value = double(placed.size()) / area_cm2;
+    detail::judge_density(result);
+    result.summary = text(
+        "%zu channels on %.2f cm2 of readable scan, too few to span a lattice cell: counted over "
+        "the area, %.2f /cm2 (nominal %.2f), taken as one pass",
+        placed.size(), area_cm2, result.value, geometry.nominal_density_per_cm2());
+    return result;
+  }
+  result.value = lattice->per_cm2;
+  result.figures.push_back({"on_hull", double(lattice->boundary_points), "count"});
+  result.figures.push_back({"hull_area", lattice->hull_area_mm2 / 100.0, "cm2"});
 
   detail::judge_density(result);
-  result.summary =
-      text("%zu channels on %.2f cm2 of readable scan, taken as one pass: %.2f /cm2 (nominal %.2f)",
-           count, area_cm2, result.value, geometry.nominal_density_per_cm2());
+  result.summary = text(
+      "%zu channels, %zu of them on the hull of %.2f cm2 they span: %.2f /cm2 from their lattice "
+      "(Pick's theorem; nominal %.2f), taken as one pass",
+      placed.size(), lattice->boundary_points, lattice->hull_area_mm2 / 100.0, result.value,
+      geometry.nominal_density_per_cm2());
   return result;
 }
 

@@ -91,9 +91,10 @@ bool write_map(const HeightMap& map, const std::string& path) {
 bool write_channels(const derma::analysis::ChannelDetection& d, const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "w");
   if (!f) return false;
-  std::fprintf(f, "x_um,y_um,depth_um,partial\n");
+  std::fprintf(f, "x_um,y_um,depth_um,state\n");
   for (const auto& c : d.channels)
-    std::fprintf(f, "%.4f,%.4f,%.4f,%d\n", c.x_um, c.y_um, c.depth_um, c.partial ? 1 : 0);
+    std::fprintf(f, "%.4f,%.4f,%.4f,%s\n", c.x_um, c.y_um, c.depth_um,
+                 derma::analysis::to_string(c.state));
   return std::fclose(f) == 0;
 }
 
@@ -133,11 +134,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench-scan: %s\n", detection.error().c_str());
     return 1;
   }
-  std::vector<double> plane_ms, cpu_ms, wall_ms;
+  std::vector<double> form_ms, cpu_ms, wall_ms;
   for (int k = 0; k < repeat; ++k) {
     double cpu0 = thread_cpu_seconds();
-    auto fit = derma::analysis::fit_surface_plane(map);
-    plane_ms.push_back((thread_cpu_seconds() - cpu0) * 1e3);
+    auto fit = derma::analysis::fit_form(map);
+    form_ms.push_back((thread_cpu_seconds() - cpu0) * 1e3);
     const auto wall0 = Clock::now();
     cpu0 = thread_cpu_seconds();
     auto again = derma::analysis::detect_channels(map);
@@ -169,7 +170,7 @@ int main(int argc, char** argv) {
                   std::to_string(matched) + " of " + std::to_string(pits.size()) + " pits, " +
                       std::to_string(detection->channels.size()) + " channels");
   const std::string reps = " (median of " + std::to_string(repeat) + ")";
-  Targets::note("plane fit alone, CPU" + reps, median_of(plane_ms), "ms");
+  Targets::note("form fit alone, CPU" + reps, median_of(form_ms), "ms");
   Targets::note("whole detection, wall" + reps, median_of(wall_ms), "ms");
   Targets::note("whole detection, wall, fastest", min_of(wall_ms), "ms");
   targets.check("whole detection, CPU" + reps, median_of(cpu_ms), "ms", Targets::Better::Lower,

@@ -101,11 +101,11 @@ DepthLimits depth_limits(const RollAnalysis& roll) {
   return {check->lower_limit, check->upper_limit};
 }
 
-// Channels whose depth the checks trust: partial ones touch the scan edge.
+// Channels whose depth the checks trust: measured ones (not cut by the scan edge, floor read).
 std::vector<double> whole_channel_depths(const RollAnalysis& roll) {
   std::vector<double> depths;
   for (const auto& c : roll.analysis.channels)
-    if (!c.partial && std::isfinite(c.depth_um)) depths.push_back(c.depth_um);
+    if (c.measured() && std::isfinite(c.depth_um)) depths.push_back(c.depth_um);
   return depths;
 }
 
@@ -387,7 +387,9 @@ std::string channel_map(const RollAnalysis& roll, const std::string& id) {
     std::string tip = "X " + number(c.x_um / 1000, 2) + " mm, Y " + number(c.y_um / 1000, 2) +
                       " mm, depth " + number(c.depth_um, 1) + " \u00b5m";
     tip += c.disc && c.index ? ", needle " + needle_label(*c.disc, *c.index) : ", unexpected";
-    if (c.partial) tip += " (partial, at the scan edge)";
+    if (c.partial()) tip += " (partial, at the scan edge)";
+    if (c.state == analysis::ChannelState::FloorUnreadable)
+      tip += " (floor unreadable: at least this deep)";
     std::string shape;
     if (!c.disc || !c.index) {
       ++unexpected;
@@ -395,10 +397,10 @@ std::string channel_map(const RollAnalysis& roll, const std::string& id) {
     } else {
       shape = svg::circle(cx, cy, r,
                           "fill=\"" + svg::ramp_colour(ramp_position(colours, c.depth_um)) + "\"" +
-                              (c.partial ? " class=\"partial\"" : ""));
+                              (c.measured() ? "" : " class=\"partial\""));
     }
-    // As penetration_depth judges: a partial channel's depth is not reliable.
-    if (!c.partial && limits.outside(c.depth_um)) {
+    // As penetration_depth judges: only a measured channel's depth is reliable.
+    if (c.measured() && limits.outside(c.depth_um)) {
       ++outside;
       shape += svg::circle(cx, cy, r + 3, "class=\"out-of-limit\"");
     }
@@ -506,7 +508,7 @@ std::string needle_grid(const RollAnalysis& roll, const std::string& id) {
     if (!c.disc || !c.index) continue;
     discs = std::max(discs, *c.disc + 1);
     needles = std::max(needles, *c.index + 1);
-    if (!c.partial) depth_of[{*c.disc, *c.index}].push_back(c.depth_um);
+    if (c.measured()) depth_of[{*c.disc, *c.index}].push_back(c.depth_um);
   }
   for (const auto& p : roll.analysis.predicted) {
     discs = std::max(discs, p.disc + 1);

@@ -21,8 +21,15 @@ nlohmann::json needle_of(const std::optional<int>& disc, const std::optional<int
 }
 
 nlohmann::json to_json(const analysis::Channel& c) {
-  return {{"x_um", c.x_um},         {"y_um", c.y_um},       {"depth_um", c.depth_um},
-          {"area_um2", c.area_um2}, {"partial", c.partial}, {"needle", needle_of(c.disc, c.index)}};
+  return {{"x_um", c.x_um},
+          {"y_um", c.y_um},
+          {"depth_um", c.depth_um},
+          {"area_um2", c.area_um2},
+          {"partial", c.partial()},
+          {"state", analysis::to_string(c.state)},
+          {"floor_readable_share", c.floor_readable_share},
+          {"wall_readable_share", c.wall_readable_share},
+          {"needle", needle_of(c.disc, c.index)}};
 }
 
 // Trace values to a resolution far below the sensors' noise, so 2000 points stay compact.

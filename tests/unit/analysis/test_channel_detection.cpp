@@ -56,42 +56,53 @@ TEST_CASE("detection finds every pit on a tilted plane with sub-pixel centres an
 
   const auto found = detect_channels(map);
   REQUIRE(found);
-  CHECK(found->noise_sigma_um == Approx(0.5).epsilon(0.1));
+  // Pit tails in the form's samples widen the residual a little beyond the noise.
+  CHECK(found->residual_sigma_um == Approx(0.5).epsilon(0.2));
   REQUIRE(found->channels.size() == pits.size());
 
-  double depth_ss = 0, centre_ss = 0;
+  // The floor is never reported deeper than the deepest pixel by more than 2 sigma of the
+  // noise (docs/measurement.md): a pit whose bottom falls between pixels reads shallower by
+  // what the pixel grid misses, at most the pit's drop at half a pixel off in both directions.
+  double centre_ss = 0;
   for (const Pit& pit : pits) {
     const Channel* c = nearest(found->channels, pit);
     REQUIRE(c);
-    CHECK_FALSE(c->partial);
+    CHECK(c->measured());
     const double centre_error = std::hypot(c->x_um - pit.x_um, c->y_um - pit.y_um);
     CHECK(centre_error < 5.0);
-    depth_ss += std::pow(c->depth_um - pit.depth_um, 2);
+    const double half_diagonal2 = m.pitch_um * m.pitch_um / 2.0;
+    const double grid_loss =
+        pit.depth_um * (1.0 - std::exp(-half_diagonal2 / (2.0 * m.pit_sigma_um * m.pit_sigma_um)));
+    INFO("pit " << pit.depth_um << " um deep, measured " << c->depth_um << " um");
+    CHECK(c->depth_um <= pit.depth_um + 2.0 * m.noise_sd_um + 4.0 * m.noise_sd_um);
+    CHECK(c->depth_um >= pit.depth_um - grid_loss - 4.0 * m.noise_sd_um);
     centre_ss += centre_error * centre_error;
   }
-  const double depth_rms = std::sqrt(depth_ss / pits.size());
   const double centre_rms = std::sqrt(centre_ss / pits.size());
-  INFO("depth RMS " << depth_rms << " um, centre RMS " << centre_rms << " um");
-  CHECK(depth_rms < 5.0);
+  INFO("centre RMS " << centre_rms << " um");
   CHECK(centre_rms < 2.0);
 }
 
-TEST_CASE("the surface plane is fitted through the surface, not the channels") {
+TEST_CASE("the form is fitted through the surface, not the channels") {
   MapOptions m;
   m.rows = 800;
   m.cols = 600;
   m.tilt_x_um_per_mm = 1.0;
   m.tilt_y_um_per_mm = 0.7;
   const HeightMap map = make_map(m, jittered_pits(m, 3));
-  const auto fit = fit_surface_plane(map);
+  const auto fit = fit_form(map);
   REQUIRE(fit);
-  // Slopes per pixel: um/mm * mm/pixel.
-  CHECK(fit->plane.per_row_um == Approx(1.0 * m.pitch_um / 1000).margin(0.001));
-  CHECK(fit->plane.per_col_um == Approx(0.7 * m.pitch_um / 1000).margin(0.001));
-  const double truth_at_centre = m.offset_um + 1.0 * map.x_um(int(fit->plane.r0)) / 1000 +
-                                 0.7 * map.y_um(int(fit->plane.c0)) / 1000;
-  CHECK(fit->plane.at(int(fit->plane.r0), int(fit->plane.c0)) ==
-        Approx(truth_at_centre).margin(0.1));
+  CHECK(fit->residual_sigma_um == Approx(0.5).epsilon(0.2));
+  // Everywhere, including over the pits and beyond the outer cell centres, the form is the
+  // tilted plane the map was made on, to a fifth of the 10 um detection threshold (cells that
+  // pits up to 2 mm deep half fill sit a little low; depth is measured against each channel's
+  // own reference, not this).
+  for (int r = 0; r < map.rows; r += 37)
+    for (int c = 0; c < map.cols; c += 29) {
+      const double truth = m.offset_um + 1.0 * map.x_um(r) / 1000 + 0.7 * map.y_um(c) / 1000;
+      INFO("pixel " << r << ", " << c);
+      CHECK(fit->form.at(r, c) == Approx(truth).margin(2.0));
+    }
 }
 
 TEST_CASE("a surface with noise only yields no channels") {
@@ -125,10 +136,10 @@ TEST_CASE("pits cut by the scan edge or by unreadable pixels are flagged partial
   REQUIRE(found);
   REQUIRE(found->channels.size() == 4);
   CHECK(found->valid_pixels == std::size_t(map.rows) * 355);
-  CHECK_FALSE(nearest(found->channels, pits[0])->partial);
-  CHECK(nearest(found->channels, pits[1])->partial);
-  CHECK(nearest(found->channels, pits[2])->partial);
-  CHECK_FALSE(nearest(found->channels, pits[3])->partial);
+  CHECK_FALSE(nearest(found->channels, pits[0])->partial());
+  CHECK(nearest(found->channels, pits[1])->partial());
+  CHECK(nearest(found->channels, pits[2])->partial());
+  CHECK_FALSE(nearest(found->channels, pits[3])->partial());
   CHECK(nearest(found->channels, pits[3])->depth_um == Approx(400).margin(5));
 }
 

@@ -115,7 +115,7 @@ TEST_CASE("detection keeps recall, precision and depth accuracy as sensor noise 
   const HeightMap map = make_map(m, pits);
   const auto found = detect_channels(map);
   REQUIRE(found);
-  CHECK(found->noise_sigma_um == Approx(noise_um).epsilon(0.15));
+  CHECK(found->residual_sigma_um == Approx(noise_um).epsilon(0.15));
   const Score s = score(found->channels, pits, map);
   INFO("noise " << noise_um << " um: " << s.matched << " of " << s.pits << " pits, " << s.channels
                 << " channels, depth RMS " << s.depth_rms_um << " um");
@@ -204,7 +204,7 @@ TEST_CASE("a second pass over the same track leaves no needle missing and nothin
   }
   std::size_t unexpected = 0;
   for (std::size_t c = 0; c < found->channels.size(); ++c)
-    if (!match.prediction_of_channel[c] && !found->channels[c].partial) ++unexpected;
+    if (!match.prediction_of_channel[c] && !found->channels[c].partial()) ++unexpected;
   INFO("skid " << skid_counts << " counts: " << predicted.size() << " predictions, "
                << found->channels.size() << " channels, " << missed << " missed, " << unexpected
                << " unexpected;" << misses.str());
@@ -238,13 +238,13 @@ TEST_CASE("channels cut by the scan's edges are partial, never judged, never a m
                                   {"penetration_depth", "missing_channels"});
   std::size_t partial = 0;
   for (const Channel& c : a.channels) {
-    partial += c.partial;
+    partial += c.partial();
     const bool on_edge = c.y_um > scan.map.y_um(scan.map.cols - 1) - 200 ||
                          c.x_um < scan.map.x_um(0) + 200 ||
                          c.x_um > scan.map.x_um(scan.map.rows - 1) - 200;
-    if (on_edge) CHECK(c.partial);
+    if (on_edge) CHECK(c.partial());
     // A cut channel reads shallow: it must not be attributed to a needle.
-    if (c.partial) CHECK_FALSE(c.disc);
+    if (c.partial()) CHECK_FALSE(c.disc);
   }
   CHECK(partial > 20);  // the whole last disc at least
   const CheckResult& depth = a.checks.at(0);

@@ -1,0 +1,449 @@
+#include "bench/analysis/channel_measurement.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "bench/analysis/statistics.hpp"
+
+namespace derma::analysis {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// Pixels beyond the region's box that the window keeps: room for the wall's top (above the
+// threshold, within a pixel or two on a steep wall) and for telling a channel's own
+// unreadable points from an unreadable area that runs on beyond it.
+constexpr int kMarginPx = 4;
+
+// The neighbour steps of 8-connectivity, and the four axes through a pixel.
+constexpr int kNeighbours[8][2] = {{-1, -1}, {-1, 0}, {-1, 1}, {0, -1},
+                                   {0, 1},   {1, -1}, {1, 0},  {1, 1}};
+
+// Least squares of h = a0 + a1 x + a2 y + a3 x^2 + a4 y^2 + a5 xy with weights; false when
+// the points do not determine it.
+struct QuadraticFit {
+  double ata[36] = {};
+  double atb[6] = {};
+  void add(double x, double y, double h, double w) {
+    const double basis[6] = {1.0, x, y, x * x, y * y, x * y};
+    for (int i = 0; i < 6; ++i) {
+      const double wb = w * basis[i];
+      atb[i] += wb * h;
+      for (int j = i; j < 6; ++j) ata[i * 6 + j] += wb * basis[j];
+    }
+  }
+  bool solve(double out[6]) const {
+    std::vector<double> a(ata, ata + 36), b(atb, atb + 6);
+    for (int i = 0; i < 6; ++i)
+      for (int j = 0; j < i; ++j) a[i * 6 + j] = a[j * 6 + i];
+    if (!solve_linear(a, b, 6)) return false;
+    std::copy(b.begin(), b.end(), out);
+    return true;
+  }
+};
+
+double quadratic_at(const double k[6], double x, double y) {
+  return k[0] + k[1] * x + k[2] * y + k[3] * x * x + k[4] * y * y + k[5] * x * y;
+}
+
+// Tukey's biweight: full weight near the fit, none beyond c.
+double biweight(double residual, double c) {
+  const double u = residual / c;
+  return std::abs(u) >= 1.0 ? 0.0 : (1.0 - u * u) * (1.0 - u * u);
+}
+
+// ISO 16610-71's robust Gaussian regression takes c = 4.4685 x median |residual|: for
+// Gaussian noise that is 3 sigma, so the surface keeps its full weight and outliers none.
+constexpr double kBiweightScale = 4.4685;
+
+// Which eighth of the plane around the centre a ring point lies in.
+int octant(double dr, double dc) {
+  return (dr < 0 ? 4 : 0) + (dc < 0 ? 2 : 0) + (std::abs(dr) > std::abs(dc) ? 1 : 0);
+}
+
+}  // namespace
+
+double ChannelMeasurer::LocalReference::at(double r, double c) const {
+  return quadratic_at(coef, r - rc, c - cc);
+}
+
+// ---------------------------------------------------------------------------------------
+// The window and the channel's unreadable points
+
+bool ChannelMeasurer::copy_window(const ChannelRegion& region) {
+  const HeightMap& map = context_.map;
+  w_.r0 = std::max(0, region.r_min - kMarginPx);
+  w_.c0 = std::max(0, region.c_min - kMarginPx);
+  w_.rows = std::min(map.rows - 1, region.r_max + kMarginPx) - w_.r0 + 1;
+  w_.cols = std::min(map.cols - 1, region.c_max + kMarginPx) - w_.c0 + 1;
+  const std::size_t n = static_cast<std::size_t>(w_.rows) * w_.cols;
+  w_.height_um.resize(n);
+  w_.mark.assign(n, 0);
+  for (int r = 0; r < w_.rows; ++r)
+    std::copy_n(&map.height_um[static_cast<std::size_t>(w_.r0 + r) * map.cols + w_.c0], w_.cols,
+                &w_.height_um[w_.at(r, 0)]);
+  for (const PixelRun& run : region.runs)
+    for (int c = run.c0; c <= run.c1; ++c) w_.mark[w_.at(run.row - w_.r0, c - w_.c0)] = 1;
+
+  // Unreadable points reached from the region through unreadable points: the channel's hidden
+  // wall or floor. Reaching the window's border, they are an unreadable area beyond the
+  // channel (the lane's edge, a dropout) that may hide part of it.
+  std::vector<int> stack;
+  for (int r = 0; r < w_.rows; ++r)
+    for (int c = 0; c < w_.cols; ++c)
+      if (w_.mark[w_.at(r, c)] == 1) stack.push_back(r * w_.cols + c);
+  bool escapes = false;
+  while (!stack.empty()) {
+    const int k = stack.back();
+    stack.pop_back();
+    const int r = k / w_.cols, c = k % w_.cols;
+    for (const auto& d : kNeighbours) {
+      const int rr = r + d[0], cc = c + d[1];
+      if (!w_.contains(rr, cc)) continue;
+      const std::size_t kk = w_.at(rr, cc);
+      if (w_.mark[kk] != 0 || !std::isnan(w_.height_um[kk])) continue;
+      w_.mark[kk] = 2;
+      if (rr == 0 || cc == 0 || rr == w_.rows - 1 || cc == w_.cols - 1) escapes = true;
+      stack.push_back(rr * w_.cols + cc);
+    }
+  }
+  return !escapes;
+}
+
+// ---------------------------------------------------------------------------------------
+// Local reference surface
+
+std::optional<ChannelMeasurer::LocalReference> ChannelMeasurer::local_reference(double rc,
+                                                                                 double cc,
+                                                                                 double radius_px) {
+  const HeightMap& map = context_.map;
+  // Inside 2.5 radii lie the channel and its rim (displaced material reaches about one
+  // radius beyond the opening, its foot further); the ring beyond is the surface the channel
+  // was cut into. Its width is enough points to fit six coefficients robustly, and it stays
+  // narrow so the quadratic still follows waviness (a 2 mm wave bends by about 1 um within
+  // 0.5 mm of the centre).
+  const double inner = 2.5 * radius_px + 2.0;
+  const double outer = inner + std::max(6.0, radius_px);
+  const double area = M_PI * (outer * outer - inner * inner);
+  const int stride = std::max(1, static_cast<int>(std::sqrt(area / 800.0)));
+
+  // The detection form, as a plane about the centre: enough to leave out the channel, other
+  // channels, dust and spikes before the first fit.
+  const double f0 = context_.form.at(rc, cc);
+  const double fr = context_.form.at(rc + 1.0, cc) - f0;
+  const double fc = context_.form.at(rc, cc + 1.0) - f0;
+
+  ring_r_.clear();
+  ring_c_.clear();
+  ring_h_.clear();
+  ring_wt_.clear();
+  noise_.clear();
+  const double in2 = inner * inner, out2 = outer * outer;
+  const int r_first = std::max(0, static_cast<int>(std::ceil(rc - outer)));
+  const int r_last = std::min(map.rows - 1, static_cast<int>(std::floor(rc + outer)));
+  const int c_first = std::max(0, static_cast<int>(std::ceil(cc - outer)));
+  const int c_last = std::min(map.cols - 1, static_cast<int>(std::floor(cc + outer)));
+  for (int r = r_first; r <= r_last; r += stride) {
+    const double dr = r - rc;
+    for (int c = c_first; c <= c_last; c += stride) {
+      const double dc = c - cc;
+      const double d2 = dr * dr + dc * dc;
+      if (d2 < in2 || d2 > out2) continue;
+      const float h = map.at(r, c);
+      if (std::isnan(h)) continue;
+      ring_r_.push_back(dr);
+      ring_c_.push_back(dc);
+      ring_h_.push_back(h);
+      // The noise, apart from any form: a point against the mean of its row neighbours.
+      if (c > 0 && c + 1 < map.cols) {
+        const float left = map.at(r, c - 1), right = map.at(r, c + 1);
+        if (!std::isnan(left) && !std::isnan(right))
+          noise_.push_back(h - (double(left) + double(right)) / 2.0);
+      }
+      const double off_form = h - (f0 + fr * dr + fc * dc);
+      ring_wt_.push_back(std::abs(off_form) <= context_.threshold_um ? 1.0 : 0.0);
+    }
+  }
+
+  LocalReference ref;
+  ref.rc = rc;
+  ref.cc = cc;
+  const std::size_t n = ring_h_.size();
+  for (int iteration = 0; iteration < 4; ++iteration) {
+    QuadraticFit fit;
+    for (std::size_t k = 0; k < n; ++k)
+      if (ring_wt_[k] > 0) fit.add(ring_r_[k], ring_c_[k], ring_h_[k], ring_wt_[k]);
+    if (!fit.solve(ref.coef)) return std::nullopt;
+    scratch_.resize(n);
+    for (std::size_t k = 0; k < n; ++k)
+      scratch_[k] = std::abs(ring_h_[k] - quadratic_at(ref.coef, ring_r_[k], ring_c_[k]));
+    const double median_abs = median_destructive(scratch_);
+    // Quantised heights on a clean surface can leave half the residuals at 0.
+    const double c = std::max(kBiweightScale * median_abs, 0.05);
+    ref.sigma_um = std::max(1.4826 * median_abs, 0.02);
+    for (std::size_t k = 0; k < n; ++k)
+      ring_wt_[k] = biweight(ring_h_[k] - quadratic_at(ref.coef, ring_r_[k], ring_c_[k]), c);
+  }
+
+  // A ring read on one side only would let the quadratic swing freely over the channel: ask
+  // for surface all round (six of eight octants, a few points each).
+  int per_octant[8] = {};
+  std::size_t used = 0;
+  for (std::size_t k = 0; k < n; ++k)
+    if (ring_wt_[k] > 0) {
+      ++per_octant[octant(ring_r_[k], ring_c_[k])];
+      ++used;
+    }
+  const int octants = static_cast<int>(std::count_if(std::begin(per_octant), std::end(per_octant),
+                                                     [](int count) { return count >= 3; }));
+  if (used < 24 || octants < 6) return std::nullopt;
+  // A second difference h - (left + right) / 2 has sd sigma * sqrt(3/2). Dust or a spike in
+  // the ring moves the median of absolute deviations little.
+  if (noise_.size() >= 16) {
+    const double centre = median_destructive(noise_);
+    for (double& e : noise_) e = std::abs(e - centre);
+    ref.noise_um = std::max(1.4826 * median_destructive(noise_) * std::sqrt(2.0 / 3.0), 0.02);
+  } else {
+    ref.noise_um = ref.sigma_um;
+  }
+  return ref;
+}
+
+// ---------------------------------------------------------------------------------------
+// Floor
+
+void ChannelMeasurer::centroid_position(Channel& out) const {
+  double w_sum = 0, wr = 0, wc = 0;
+  for (int r = 0; r < w_.rows; ++r)
+    for (int c = 0; c < w_.cols; ++c) {
+      const std::size_t k = w_.at(r, c);
+      if (w_.mark[k] != 1 || std::isnan(w_.depth_um[k])) continue;
+      const double w = std::max(w_.depth_um[k], 0.0) + 1e-9;
+      w_sum += w;
+      wr += w * r;
+      wc += w * c;
+    }
+  const HeightMap& map = context_.map;
+  const double r = w_sum > 0 ? wr / w_sum : (w_.rows - 1) / 2.0;
+  const double c = w_sum > 0 ? wc / w_sum : (w_.cols - 1) / 2.0;
+  out.x_um = map.x_um(0) + (w_.r0 + r) * map.pitch_um;
+  out.y_um = map.y_um(0) + (w_.c0 + c) * map.pitch_um;
+}
+
+void ChannelMeasurer::measure_floor(const LocalReference& reference, Channel& out) {
+  const double sigma = reference.noise_um;
+  // A pixel further than this from what its neighbours' slopes lead to is not surface (a
+  // spike), and a slope that leads this much deeper than any floor point seen hides a floor.
+  const double jump_um = 6.0 * sigma + 2.0;
+  // The floor's band below its deepest point: wide enough for a flat floor's noise.
+  const double band_um = std::max(4.0 * sigma, 1.0);
+
+  w_.depth_um.assign(w_.height_um.size(), kNaN);
+  for (int r = 0; r < w_.rows; ++r)
+    for (int c = 0; c < w_.cols; ++c) {
+      const std::size_t k = w_.at(r, c);
+      if (!std::isnan(w_.height_um[k]))
+        w_.depth_um[k] = reference.at(w_.r0 + r, w_.c0 + c) - w_.height_um[k];
+    }
+  spike_.assign(w_.height_um.size(), 0);
+  const auto depth = [&](int r, int c) {
+    if (!w_.contains(r, c)) return kNaN;
+    const std::size_t k = w_.at(r, c);
+    return spike_[k] ? kNaN : w_.depth_um[k];
+  };
+
+  // The region's pixels, deepest first; the floor is the deepest one its neighbours confirm.
+  order_.clear();
+  for (int k = 0; k < static_cast<int>(w_.mark.size()); ++k)
+    if (w_.mark[k] == 1) order_.push_back(k);
+  const std::size_t candidates = std::min<std::size_t>(order_.size(), 16);
+  std::partial_sort(order_.begin(), order_.begin() + static_cast<long>(candidates), order_.end(),
+                    [&](int a, int b) { return w_.depth_um[a] > w_.depth_um[b]; });
+  int deepest = order_.front();
+  for (std::size_t i = 0; i < candidates; ++i) {
+    const int k = order_[i];
+    const int r = k / w_.cols, c = k % w_.cols;
+    double led_to = -std::numeric_limits<double>::infinity();
+    int leads = 0;
+    for (const auto& d : kNeighbours) {
+      const double d1 = depth(r + d[0], c + d[1]), d2 = depth(r + 2 * d[0], c + 2 * d[1]);
+      if (std::isnan(d1) || std::isnan(d2)) continue;
+      led_to = std::max(led_to, 2.0 * d1 - d2);
+      ++leads;
+    }
+    if (leads >= 2 && w_.depth_um[k] > led_to + jump_um) {
+      spike_[k] = 1;
+      continue;
+    }
+    deepest = k;
+    break;
+  }
+  const int pr = deepest / w_.cols, pc = deepest % w_.cols;
+  const double deepest_um = w_.depth_um[deepest];
+
+  // The floor's points: the region's within the band, and the deepest point's neighbours (a
+  // pointed floor has only one or two points in the band).
+  floor_.clear();
+  int in_band = 0;
+  for (const int k : order_)
+    if (!spike_[k] && w_.depth_um[k] >= deepest_um - band_um) {
+      floor_.push_back(k);
+      ++in_band;
+    }
+  for (const auto& d : kNeighbours) {
+    const int r = pr + d[0], c = pc + d[1];
+    if (!w_.contains(r, c) || std::isnan(depth(r, c))) continue;
+    const int k = static_cast<int>(w_.at(r, c));
+    if (std::find(floor_.begin(), floor_.end(), k) == floor_.end()) floor_.push_back(k);
+  }
+
+  // Sub-pixel floor: a quadratic through the floor's points, about the deepest one.
+  QuadraticFit fit;
+  int r_lo = pr, r_hi = pr, c_lo = pc, c_hi = pc;
+  for (const int k : floor_) {
+    const int r = k / w_.cols, c = k % w_.cols;
+    fit.add(r - pr, c - pc, w_.depth_um[k], 1.0);
+    r_lo = std::min(r_lo, r), r_hi = std::max(r_hi, r);
+    c_lo = std::min(c_lo, c), c_hi = std::max(c_hi, c);
+  }
+  double floor_um = deepest_um;
+  double floor_r = pr, floor_c = pc;
+  double q[6];
+  const bool fitted = floor_.size() >= 6 && fit.solve(q);
+  if (fitted) {
+    const double det = 4.0 * q[3] * q[4] - q[5] * q[5];
+    const bool has_bottom = q[3] < 0 && q[4] < 0 && det > 0;  // a maximum of depth
+    double vr = 0, vc = 0;
+    if (has_bottom) {
+      vr = (-2.0 * q[4] * q[1] + q[5] * q[2]) / det;
+      vc = (-2.0 * q[3] * q[2] + q[5] * q[1]) / det;
+    }
+    // A single bottom only when the bowl drops by more than the noise one pixel from its
+    // vertex, along its steepest direction: noise on a flat floor, or the floor's edges, fit
+    // shallow bowls too, with their vertex anywhere.
+    const double mean_curvature = (q[3] + q[4]) / 2.0;
+    const double spread = std::hypot((q[3] - q[4]) / 2.0, q[5] / 2.0);
+    const bool pointed = has_bottom && -(mean_curvature - spread) > sigma;
+    if (pointed && pr + vr >= r_lo - 0.5 && pr + vr <= r_hi + 0.5 && pc + vc >= c_lo - 0.5 &&
+        pc + vc <= c_hi + 0.5) {
+      floor_um = quadratic_at(q, vr, vc);
+      floor_r = pr + vr;
+      floor_c = pc + vc;
+    } else {
+      // A flat floor (no single bottom): its mean height, as ISO 5436-1 takes a groove's floor,
+      // at its centre.
+      floor_um = 0;
+      for (int i = 0; i < in_band; ++i) floor_um += w_.depth_um[floor_[i]];
+      floor_um /= in_band;
+      // Where a flat floor's band falls depends on how level the reference lies across it:
+      // the channel's centre is the centre of its footprint.
+      floor_r = footprint_r_;
+      floor_c = footprint_c_;
+    }
+  }
+  // Could the floor lie in unreadable points next to it? Near its floor a channel's depth is
+  // concave (a bowl), so the depth at an unreadable point is at most what any straight line
+  // through two readable points beside it leads to. When even the least of those leads deeper
+  // than anything seen, by more than the noise, and so does the bowl fitted to the floor, the
+  // floor may be hidden there. (Either alone is fooled: lines through a pointed floor all
+  // overshoot when the points beyond it are lost too; a bowl fitted to a flat floor's edge
+  // need not hold beyond it.)
+  bool hidden = false;
+  for (const int k : floor_) {
+    const int r = k / w_.cols, c = k % w_.cols;
+    for (const auto& d : kNeighbours) {
+      const int ur = r + d[0], uc = c + d[1];
+      if (!w_.contains(ur, uc) || !std::isnan(w_.height_um[w_.at(ur, uc)])) continue;
+      double bound = std::numeric_limits<double>::infinity();
+      for (const auto& e : kNeighbours) {
+        const double d1 = depth(ur + e[0], uc + e[1]), d2 = depth(ur + 2 * e[0], uc + 2 * e[1]);
+        if (!std::isnan(d1) && !std::isnan(d2)) bound = std::min(bound, 2.0 * d1 - d2);
+      }
+      const bool bowl_deeper =
+          !fitted || quadratic_at(q, ur - pr, uc - pc) > deepest_um + jump_um;
+      if (std::isfinite(bound) && bound > deepest_um + jump_um && bowl_deeper) hidden = true;
+    }
+  }
+
+  // Bounded: never deeper than the deepest confirmed point by more than the noise allows,
+  // never shallower than the floor's band.
+  floor_um = std::clamp(floor_um, deepest_um - band_um, deepest_um + sigma);
+
+  // Readable shares: the floor is the part of the channel within the floor's radius of its
+  // centre, the wall the rest of what the region and its unreadable points cover.
+  const double floor_radius = std::max(1.5, std::sqrt(in_band / M_PI));
+  int floor_all = 0, floor_read = 0, wall_all = 0, wall_read = 0;
+  for (int r = 0; r < w_.rows; ++r)
+    for (int c = 0; c < w_.cols; ++c) {
+      const unsigned char m = w_.mark[w_.at(r, c)];
+      if (m == 0) continue;
+      const bool in_floor = std::hypot(r - floor_r, c - floor_c) <= floor_radius;
+      (in_floor ? floor_all : wall_all) += 1;
+      if (m == 1) (in_floor ? floor_read : wall_read) += 1;
+    }
+  out.floor_readable_share = floor_all ? double(floor_read) / floor_all : 1.0;
+  out.wall_readable_share = wall_all ? double(wall_read) / wall_all : 1.0;
+
+  const HeightMap& map = context_.map;
+  out.depth_um = floor_um;
+  if (hidden) {
+    out.state = ChannelState::FloorUnreadable;
+    out.depth_um = deepest_um;  // at least this deep
+    centroid_position(out);
+    return;
+  }
+  out.x_um = map.x_um(0) + (w_.r0 + floor_r) * map.pitch_um;
+  out.y_um = map.y_um(0) + (w_.c0 + floor_c) * map.pitch_um;
+}
+
+// ---------------------------------------------------------------------------------------
+
+Channel ChannelMeasurer::measure(const ChannelRegion& region) {
+  const HeightMap& map = context_.map;
+  Channel ch;
+  ch.area_um2 = region.pixels * map.pitch_um * map.pitch_um;
+  const bool on_edge = region.r_min == 0 || region.c_min == 0 || region.r_max == map.rows - 1 ||
+                       region.c_max == map.cols - 1;
+  const bool contained = copy_window(region);
+
+  // The footprint (region and its unreadable points): its centroid is the channel's centre,
+  // its box sets the size.
+  int r_lo = w_.rows, r_hi = -1, c_lo = w_.cols, c_hi = -1;
+  double sum_r = 0, sum_c = 0;
+  int count = 0;
+  for (int r = 0; r < w_.rows; ++r)
+    for (int c = 0; c < w_.cols; ++c)
+      if (w_.mark[w_.at(r, c)] != 0) {
+        r_lo = std::min(r_lo, r), r_hi = std::max(r_hi, r);
+        c_lo = std::min(c_lo, c), c_hi = std::max(c_hi, c);
+        sum_r += r;
+        sum_c += c;
+        ++count;
+      }
+  footprint_r_ = sum_r / count;
+  footprint_c_ = sum_c / count;
+  const double rc = w_.r0 + footprint_r_, cc = w_.c0 + footprint_c_;
+  const double radius_px = std::max(r_hi - r_lo, c_hi - c_lo) / 2.0 + 0.5;
+
+  auto reference = local_reference(rc, cc, radius_px);
+  if (!reference) {
+    // Still place the channel, against the detection form, so it shows where it is.
+    LocalReference fallback;
+    fallback.rc = rc;
+    fallback.cc = cc;
+    fallback.coef[0] = context_.form.at(rc, cc);
+    fallback.coef[1] = context_.form.at(rc + 1.0, cc) - fallback.coef[0];
+    fallback.coef[2] = context_.form.at(rc, cc + 1.0) - fallback.coef[0];
+    fallback.sigma_um = fallback.noise_um = context_.threshold_um / 6.0;
+    measure_floor(fallback, ch);
+    ch.state = ChannelState::NoReference;
+  } else {
+    measure_floor(*reference, ch);
+  }
+  if (on_edge || !contained) ch.state = ChannelState::CutByEdge;
+  return ch;
+}
+
+}  // namespace derma::analysis

@@ -1,0 +1,88 @@
+// Measuring one channel found in a height map: its local reference surface, its floor, its
+// depth, and how much of it the scanner could read. The definitions, the standards they
+// follow and the bounds they keep are in docs/measurement.md; in short:
+//  - reference: a second-order polynomial fitted by robust (Tukey biweight) least squares to
+//    the readable surface in an annulus around the channel, outside its rim;
+//  - floor: the deepest readable point that neighbouring points confirm (a lone spike is
+//    not a floor), refined by a quadratic through the points near it but never deeper than
+//    that point by more than 2 sigma of the local noise, nor shallower than a band of
+//    4 sigma below it;
+//  - depth: reference minus floor, at the floor;
+//  - a floor that may lie in unreadable points (the readable points around it still slope
+//    down into them) is not measured: the channel is FloorUnreadable.
+// Nothing here assumes a shape (Gaussian, cone, cylinder, teardrop all measure alike).
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "bench/analysis/checks.hpp"
+#include "bench/analysis/form_surface.hpp"
+#include "bench/analysis/records.hpp"
+
+namespace derma::analysis {
+
+// Pixels of one row, columns c0..c1 inclusive.
+struct PixelRun {
+  int row;
+  int c0;
+  int c1;
+};
+
+// The readable pixels that lie below the detection threshold, as found: possibly several
+// pieces of one channel that unreadable points separate.
+struct ChannelRegion {
+  std::vector<PixelRun> runs;
+  int pixels = 0;
+  int r_min = 0, r_max = 0, c_min = 0, c_max = 0;
+};
+
+struct MeasurementContext {
+  const HeightMap& map;
+  const FormSurface& form;
+  double threshold_um;  // the detection threshold below the form
+};
+
+// Measures a channel; scratch buffers are kept between calls so a map's hundreds of channels
+// allocate once.
+class ChannelMeasurer {
+ public:
+  explicit ChannelMeasurer(const MeasurementContext& context) : context_(context) {}
+  Channel measure(const ChannelRegion& region);
+
+ private:
+  // The channel's neighbourhood: its region's box and a margin, copied out of the map.
+  struct Window {
+    int r0 = 0, c0 = 0, rows = 0, cols = 0;  // in map pixels
+    std::vector<float> height_um;             // NaN: unreadable
+    std::vector<double> depth_um;             // reference minus height; NaN: unreadable
+    // 1: in the region (readable, below the threshold); 2: unreadable and reached from the
+    // region through unreadable points (a hidden part of the channel); 0: neither.
+    std::vector<unsigned char> mark;
+    bool contains(int r, int c) const { return r >= 0 && c >= 0 && r < rows && c < cols; }
+    std::size_t at(int r, int c) const { return static_cast<std::size_t>(r) * cols + c; }
+  };
+  // Second-order polynomial in pixels about (rc, cc), the robust sd of the surface about it,
+  // and the scanner's noise read off the same ring.
+  struct LocalReference {
+    double rc = 0, cc = 0;
+    double coef[6] = {};
+    double sigma_um = 0;
+    double noise_um = 0;
+    double at(double r, double c) const;
+  };
+
+  bool copy_window(const ChannelRegion& region);  // false: an unreadable area runs out of it
+  std::optional<LocalReference> local_reference(double rc, double cc, double radius_px);
+  void measure_floor(const LocalReference& reference, Channel& out);
+  void centroid_position(Channel& out) const;
+
+  const MeasurementContext& context_;
+  Window w_;
+  double footprint_r_ = 0, footprint_c_ = 0;  // centre of the footprint's box, window pixels
+  std::vector<double> ring_r_, ring_c_, ring_h_, ring_wt_, scratch_, noise_;
+  std::vector<int> order_, floor_;
+  std::vector<unsigned char> spike_;
+};
+
+}  // namespace derma::analysis
