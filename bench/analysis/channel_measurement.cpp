@@ -21,24 +21,46 @@ constexpr int kMarginPx = 4;
 constexpr int kNeighbours[8][2] = {{-1, -1}, {-1, 0}, {-1, 1}, {0, -1},
                                    {0, 1},   {1, -1}, {1, 0},  {1, 1}};
 
-// Least squares of h = a0 + a1 x + a2 y + a3 x^2 + a4 y^2 + a5 xy with weights; false when
-// the points do not determine it.
+// Least squares of h = a0 + a1 x + a2 y + a3 x^2 + a4 y^2 + a5 xy with weights (or of its
+// first `terms` terms: 3 is a plane); false when the points do not determine it.
 struct QuadraticFit {
+  explicit QuadraticFit(int terms = 6) : terms(terms) {}
+  int terms;
   double ata[36] = {};
   double atb[6] = {};
   void add(double x, double y, double h, double w) {
     const double basis[6] = {1.0, x, y, x * x, y * y, x * y};
-    for (int i = 0; i < 6; ++i) {
+    for (int i = 0; i < terms; ++i) {
       const double wb = w * basis[i];
       atb[i] += wb * h;
-      for (int j = i; j < 6; ++j) ata[i * 6 + j] += wb * basis[j];
+      for (int j = i; j < terms; ++j) ata[i * 6 + j] += wb * basis[j];
     }
   }
   bool solve(double out[6]) const {
-    std::vector<double> a(ata, ata + 36), b(atb, atb + 6);
-    for (int i = 0; i < 6; ++i)
-      for (int j = 0; j < i; ++j) a[i * 6 + j] = a[j * 6 + i];
-    if (!solve_linear(a, b, 6)) return false;
+    std::vector<double> a(static_cast<std::size_t>(terms * terms)), b(atb, atb + terms);
+    for (int i = 0; i < terms; ++i)
+      for (int j = 0; j < terms; ++j) a[i * terms + j] = i <= j ? ata[i * 6 + j] : ata[j * 6 + i];
+    if (!solve_linear(a, b, terms)) return false;
+    std::fill(out, out + 6, 0.0);
+    std::copy(b.begin(), b.end(), out);
+    return true;
+  }
+};
+
+// Least squares of h = a0 + a1 x + a2 y.
+struct PlaneFit {
+  double ata[9] = {};
+  double atb[3] = {};
+  void add(double x, double y, double h) {
+    const double basis[3] = {1.0, x, y};
+    for (int i = 0; i < 3; ++i) {
+      atb[i] += basis[i] * h;
+      for (int j = 0; j < 3; ++j) ata[i * 3 + j] += basis[i] * basis[j];
+    }
+  }
+  bool solve(double out[3]) const {
+    std::vector<double> a(ata, ata + 9), b(atb, atb + 3);
+    if (!solve_linear(a, b, 3)) return false;
     std::copy(b.begin(), b.end(), out);
     return true;
   }
@@ -115,6 +137,38 @@ bool ChannelMeasurer::copy_window(const ChannelRegion& region) {
 // ---------------------------------------------------------------------------------------
 // Local reference surface
 
+// Tukey-biweight least squares of the ring's heights with the first `terms` terms of a
+// quadratic, from the weights in ring_wt_ (left as the last round's).
+bool ChannelMeasurer::robust_fit(int terms, LocalReference& ref) {
+  const std::size_t n = ring_h_.size();
+  for (int iteration = 0; iteration < 4; ++iteration) {
+    QuadraticFit fit(terms);
+    for (std::size_t k = 0; k < n; ++k)
+      if (ring_wt_[k] > 0) fit.add(ring_r_[k], ring_c_[k], ring_h_[k], ring_wt_[k]);
+    if (!fit.solve(ref.coef)) return false;
+    scratch_.resize(n);
+    for (std::size_t k = 0; k < n; ++k)
+      scratch_[k] = std::abs(ring_h_[k] - quadratic_at(ref.coef, ring_r_[k], ring_c_[k]));
+    const double median_abs = median_destructive(scratch_);
+    // Quantised heights on a clean surface can leave half the residuals at 0.
+    const double c = std::max(kBiweightScale * median_abs, 0.05);
+    ref.sigma_um = std::max(1.4826 * median_abs, 0.02);
+    for (std::size_t k = 0; k < n; ++k)
+      ring_wt_[k] = biweight(ring_h_[k] - quadratic_at(ref.coef, ring_r_[k], ring_c_[k]), c);
+  }
+  return std::count_if(ring_wt_.begin(), ring_wt_.end(), [](double w) { return w > 0; }) >=
+         4 * terms;
+}
+
+// Eighths of the ring around the centre that hold at least three weighted points.
+int ChannelMeasurer::covered_octants() const {
+  int per_octant[8] = {};
+  for (std::size_t k = 0; k < ring_h_.size(); ++k)
+    if (ring_wt_[k] > 0) ++per_octant[octant(ring_r_[k], ring_c_[k])];
+  return static_cast<int>(
+      std::count_if(std::begin(per_octant), std::end(per_octant), [](int n) { return n >= 3; }));
+}
+
 std::optional<ChannelMeasurer::LocalReference> ChannelMeasurer::local_reference(double rc,
                                                                                  double cc,
                                                                                  double radius_px) {
@@ -170,35 +224,14 @@ std::optional<ChannelMeasurer::LocalReference> ChannelMeasurer::local_reference(
   LocalReference ref;
   ref.rc = rc;
   ref.cc = cc;
-  const std::size_t n = ring_h_.size();
-  for (int iteration = 0; iteration < 4; ++iteration) {
-    QuadraticFit fit;
-    for (std::size_t k = 0; k < n; ++k)
-      if (ring_wt_[k] > 0) fit.add(ring_r_[k], ring_c_[k], ring_h_[k], ring_wt_[k]);
-    if (!fit.solve(ref.coef)) return std::nullopt;
-    scratch_.resize(n);
-    for (std::size_t k = 0; k < n; ++k)
-      scratch_[k] = std::abs(ring_h_[k] - quadratic_at(ref.coef, ring_r_[k], ring_c_[k]));
-    const double median_abs = median_destructive(scratch_);
-    // Quantised heights on a clean surface can leave half the residuals at 0.
-    const double c = std::max(kBiweightScale * median_abs, 0.05);
-    ref.sigma_um = std::max(1.4826 * median_abs, 0.02);
-    for (std::size_t k = 0; k < n; ++k)
-      ring_wt_[k] = biweight(ring_h_[k] - quadratic_at(ref.coef, ring_r_[k], ring_c_[k]), c);
+  // Surface all round: a quadratic (six of eight octants, a few points each). A ring read on
+  // one side only (a channel near the scan's edge or an unreadable patch) would let the
+  // quadratic swing freely over the channel: a plane then, from three octants at least.
+  ring_wt0_ = ring_wt_;
+  if (!robust_fit(6, ref) || covered_octants() < 6) {
+    ring_wt_ = ring_wt0_;
+    if (!robust_fit(3, ref) || covered_octants() < 3) return std::nullopt;
   }
-
-  // A ring read on one side only would let the quadratic swing freely over the channel: ask
-  // for surface all round (six of eight octants, a few points each).
-  int per_octant[8] = {};
-  std::size_t used = 0;
-  for (std::size_t k = 0; k < n; ++k)
-    if (ring_wt_[k] > 0) {
-      ++per_octant[octant(ring_r_[k], ring_c_[k])];
-      ++used;
-    }
-  const int octants = static_cast<int>(std::count_if(std::begin(per_octant), std::end(per_octant),
-                                                     [](int count) { return count >= 3; }));
-  if (used < 24 || octants < 6) return std::nullopt;
   // A second difference h - (left + right) / 2 has sd sigma * sqrt(3/2). Dust or a spike in
   // the ring moves the median of absolute deviations little.
   if (noise_.size() >= 16) {
@@ -230,6 +263,68 @@ void ChannelMeasurer::centroid_position(Channel& out) const {
   const double c = w_sum > 0 ? wc / w_sum : (w_.cols - 1) / 2.0;
   out.x_um = map.x_um(0) + (w_.r0 + r) * map.pitch_um;
   out.y_um = map.y_um(0) + (w_.c0 + c) * map.pitch_um;
+}
+
+// A flat floor, as ISO 5436-1 evaluates a groove's: a plane through the floor's heights, and
+// the depth at the floor's centre from the reference there. The floor need not lie parallel to
+// the reference (a flat needle end pressed into a sloping phantom): the band below the
+// deepest point then catches one side of it only, so the floor's points are taken again as
+// those within the band of the plane, and the plane refitted. A floor is flat when that
+// gives a patch of at least a dozen points lying on their plane about as closely as the noise
+// allows; a pointed floor (a tip's imprint) gives a few points only.
+std::optional<ChannelMeasurer::FlatFloor> ChannelMeasurer::flat_floor_depth(
+    const LocalReference& reference, int deepest, double band_um, int in_band, double sigma_um) {
+  constexpr std::size_t kFlatPatch = 12;
+  // The seed: the band, and the points around the deepest one at its height (in height, not
+  // depth: on a floor tilted against the reference the band may be a sliver along one edge).
+  flat_.assign(floor_.begin(), floor_.begin() + in_band);
+  const int pr = deepest / w_.cols, pc = deepest % w_.cols;
+  for (int r = pr - 2; r <= pr + 2; ++r)
+    for (int c = pc - 2; c <= pc + 2; ++c) {
+      if (!w_.contains(r, c)) continue;
+      const int k = static_cast<int>(w_.at(r, c));
+      if (w_.mark[k] != 1 || spike_[k] || k == deepest) continue;
+      if (std::abs(w_.height_um[k] - w_.height_um[deepest]) <= band_um &&
+          std::find(flat_.begin(), flat_.end(), k) == flat_.end())
+        flat_.push_back(k);
+    }
+  double plane[3] = {};
+  bool planed = false;
+  for (int round = 0; round < 3; ++round) {
+    PlaneFit fit;
+    for (const int k : flat_) fit.add(k / w_.cols, k % w_.cols, w_.height_um[k]);
+    if (flat_.size() < 3 || !fit.solve(plane)) break;
+    planed = true;
+    again_.clear();
+    for (const int k : order_)
+      if (!spike_[k] && std::abs(w_.height_um[k] - plane_at(plane, k)) <= band_um)
+        again_.push_back(k);
+    if (again_.empty()) break;
+    flat_.swap(again_);
+  }
+  if (!planed || flat_.size() < kFlatPatch) return std::nullopt;
+  FlatFloor out;
+  double sum_r = 0, sum_c = 0, sum2 = 0;
+  out.shallowest_um = std::numeric_limits<double>::infinity();
+  for (const int k : flat_) {
+    sum_r += k / w_.cols;
+    sum_c += k % w_.cols;
+    const double off = w_.height_um[k] - plane_at(plane, k);
+    sum2 += off * off;
+    out.shallowest_um = std::min(out.shallowest_um, w_.depth_um[k]);
+  }
+  // Not a plane: a bowl broad enough to hold a dozen points in the band. (A floor's noise can
+  // exceed the ring's, near steep walls: 2.5 sigma.)
+  if (std::sqrt(sum2 / flat_.size()) > 2.5 * sigma_um) return std::nullopt;
+  out.r = sum_r / flat_.size();
+  out.c = sum_c / flat_.size();
+  const double floor_height = plane[0] + plane[1] * out.r + plane[2] * out.c;
+  out.depth_um = reference.at(w_.r0 + out.r, w_.c0 + out.c) - floor_height;
+  return out;
+}
+
+double ChannelMeasurer::plane_at(const double plane[3], int k) const {
+  return plane[0] + plane[1] * (k / w_.cols) + plane[2] * (k % w_.cols);
 }
 
 void ChannelMeasurer::measure_floor(const LocalReference& reference, Channel& out) {
@@ -310,9 +405,15 @@ void ChannelMeasurer::measure_floor(const LocalReference& reference, Channel& ou
   }
   double floor_um = deepest_um;
   double floor_r = pr, floor_c = pc;
+  double shallowest_um = deepest_um - band_um;  // the least depth the floor may read
   double q[6];
   const bool fitted = floor_.size() >= 6 && fit.solve(q);
-  if (fitted) {
+  if (const auto flat = flat_floor_depth(reference, deepest, band_um, in_band, sigma)) {
+    floor_um = flat->depth_um;
+    floor_r = flat->r;
+    floor_c = flat->c;
+    shallowest_um = flat->shallowest_um;
+  } else if (fitted) {
     const double det = 4.0 * q[3] * q[4] - q[5] * q[5];
     const bool has_bottom = q[3] < 0 && q[4] < 0 && det > 0;  // a maximum of depth
     double vr = 0, vc = 0;
@@ -321,8 +422,7 @@ void ChannelMeasurer::measure_floor(const LocalReference& reference, Channel& ou
       vc = (-2.0 * q[3] * q[2] + q[5] * q[1]) / det;
     }
     // A single bottom only when the bowl drops by more than the noise one pixel from its
-    // vertex, along its steepest direction: noise on a flat floor, or the floor's edges, fit
-    // shallow bowls too, with their vertex anywhere.
+    // vertex, along its steepest direction, with the vertex among the floor's points.
     const double mean_curvature = (q[3] + q[4]) / 2.0;
     const double spread = std::hypot((q[3] - q[4]) / 2.0, q[5] / 2.0);
     const bool pointed = has_bottom && -(mean_curvature - spread) > sigma;
@@ -331,25 +431,15 @@ void ChannelMeasurer::measure_floor(const LocalReference& reference, Channel& ou
       floor_um = quadratic_at(q, vr, vc);
       floor_r = pr + vr;
       floor_c = pc + vc;
-    } else {
-      // A flat floor (no single bottom): its mean height, as ISO 5436-1 takes a groove's floor,
-      // at its centre.
-      floor_um = 0;
-      for (int i = 0; i < in_band; ++i) floor_um += w_.depth_um[floor_[i]];
-      floor_um /= in_band;
-      // Where a flat floor's band falls depends on how level the reference lies across it:
-      // the channel's centre is the centre of its footprint.
-      floor_r = footprint_r_;
-      floor_c = footprint_c_;
     }
   }
   // Could the floor lie in unreadable points next to it? Near its floor a channel's depth is
   // concave (a bowl), so the depth at an unreadable point is at most what any straight line
   // through two readable points beside it leads to. When even the least of those leads deeper
   // than anything seen, by more than the noise, and so does the bowl fitted to the floor, the
-  // floor may be hidden there. (Either alone is fooled: lines through a pointed floor all
-  // overshoot when the points beyond it are lost too; a bowl fitted to a flat floor's edge
-  // need not hold beyond it.)
+  // floor may be hidden there; where no line can be drawn, the bowl alone decides. (Either
+  // alone is fooled: lines through a pointed floor all overshoot when the points beyond it are
+  // lost too; a bowl fitted to a flat floor's edge need not hold beyond it.)
   bool hidden = false;
   for (const int k : floor_) {
     const int r = k / w_.cols, c = k % w_.cols;
@@ -361,15 +451,17 @@ void ChannelMeasurer::measure_floor(const LocalReference& reference, Channel& ou
         const double d1 = depth(ur + e[0], uc + e[1]), d2 = depth(ur + 2 * e[0], uc + 2 * e[1]);
         if (!std::isnan(d1) && !std::isnan(d2)) bound = std::min(bound, 2.0 * d1 - d2);
       }
-      const bool bowl_deeper =
-          !fitted || quadratic_at(q, ur - pr, uc - pc) > deepest_um + jump_um;
-      if (std::isfinite(bound) && bound > deepest_um + jump_um && bowl_deeper) hidden = true;
+      const double beyond_um = deepest_um + jump_um;
+      const bool bowl_deeper = !fitted || quadratic_at(q, ur - pr, uc - pc) > beyond_um;
+      // No line at all through readable points (unreadable all round): the bowl alone says.
+      const bool lines_deeper = std::isfinite(bound) ? bound > beyond_um : fitted;
+      if (lines_deeper && bowl_deeper) hidden = true;
     }
   }
 
   // Bounded: never deeper than the deepest confirmed point by more than the noise allows,
-  // never shallower than the floor's band.
-  floor_um = std::clamp(floor_um, deepest_um - band_um, deepest_um + sigma);
+  // never shallower than the floor's own points.
+  floor_um = std::clamp(floor_um, std::min(shallowest_um, deepest_um), deepest_um + sigma);
 
   // Readable shares: the floor is the part of the channel within the floor's radius of its
   // centre, the wall the rest of what the region and its unreadable points cover.

@@ -74,14 +74,24 @@ class ChannelMeasurer {
 
   bool copy_window(const ChannelRegion& region);  // false: an unreadable area runs out of it
   std::optional<LocalReference> local_reference(double rc, double cc, double radius_px);
+  bool robust_fit(int terms, LocalReference& ref);
+  int covered_octants() const;
   void measure_floor(const LocalReference& reference, Channel& out);
+  struct FlatFloor {
+    double depth_um = 0;
+    double r = 0, c = 0;  // its centre, window pixels
+    double shallowest_um = 0;
+  };
+  std::optional<FlatFloor> flat_floor_depth(const LocalReference& reference, int deepest,
+                                            double band_um, int in_band, double sigma_um);
+  double plane_at(const double plane[3], int k) const;
   void centroid_position(Channel& out) const;
 
   const MeasurementContext& context_;
   Window w_;
   double footprint_r_ = 0, footprint_c_ = 0;  // centre of the footprint's box, window pixels
-  std::vector<double> ring_r_, ring_c_, ring_h_, ring_wt_, scratch_, noise_;
-  std::vector<int> order_, floor_;
+  std::vector<double> ring_r_, ring_c_, ring_h_, ring_wt_, ring_wt0_, scratch_, noise_;
+  std::vector<int> order_, floor_, flat_, again_;
   std::vector<unsigned char> spike_;
 };
 
