@@ -113,6 +113,12 @@ class MainXml {
       return std::unexpected("main.xml has no " + path);
     }
     const std::string s = trimmed_text(node);
+    // An empty element (<Offset/>, as some exporters write an offset of zero) counts as
+    // absent where the standard lets the element be left out.
+    if (s.empty()) {
+      if (fallback) return *fallback;
+      return std::unexpected("main.xml " + path + " is empty");
+    }
     const auto value = parse_number(s);
     if (!value) return std::unexpected("main.xml " + path + " is '" + s + "', not a number");
     return *value;

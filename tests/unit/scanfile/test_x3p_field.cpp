@@ -1,5 +1,6 @@
 // X3P containers as instruments' software and people make them, not only as the standard
-// lays them out: main.xml in a zipped folder, other root elements, extra entries. Each must read as the standard container of the same map, and damage must still
+// lays them out: main.xml in a zipped folder, other root elements, empty offsets, extra
+// entries. Each must read as the standard container of the same map, and damage must still
 // be refused, naming the entry.
 #include <catch2/catch.hpp>
 #include <string>
@@ -150,6 +151,23 @@ TEST_CASE("the root element reads with or without a namespace prefix") {
   }
 }
 
+TEST_CASE("an empty or missing Offset is an offset of 0") {
+  ScratchDir dir;
+  ScanSurface at_origin = ramp_surface();
+  at_origin.x0_um = at_origin.y0_um = 0;
+  X3PWriteOptions options;
+  options.z_type = X3PDataType::Int32;
+  X3PParts parts = make_x3p_parts(at_origin, options);
+  parts.main_xml = replaced(parts.main_xml, "<Offset>0</Offset>", "<Offset/>");  // CX
+  parts.main_xml = replaced(parts.main_xml, "<Offset>0</Offset>", "");           // CY
+  parts.main_xml = replaced(parts.main_xml, "<Offset>0</Offset>", "<Offset> </Offset>");  // CZ
+  REQUIRE(parts.main_xml.find("<Offset>0</Offset>") == std::string::npos);
+  parts.update_main_checksum();
+  auto read = read_entries(dir, parts.entries());
+  REQUIRE(read);
+  check_same_map(*read, at_origin);
+}
+
 TEST_CASE("an incremental axis reads whatever DataType it declares, or none") {
   ScratchDir dir;
   X3PParts parts = make_x3p_parts(ramp_surface(), {});
@@ -211,6 +229,12 @@ TEST_CASE("a damaged or ambiguous X3P in the field is still refused, naming the 
                Catch::Contains("links the point data to 'bindata/data.bin', which the archive "
                                "does not contain (neither beside main.xml, as "
                                "'scan/bindata/data.bin', nor from its root)"));
+  }
+  SECTION("an empty Increment, which has no default") {
+    parts.main_xml = replaced(parts.main_xml, "<Increment>1.2499999999999999e-05</Increment>", "<Increment/>");
+    parts.update_main_checksum();
+    CHECK_THAT(error_of(read_entries(dir, parts.entries())),
+               Catch::Contains("main.xml Record1/Axes/CX/Increment is empty"));
   }
   SECTION("an Offset that is not a number") {
     parts.main_xml = replaced(parts.main_xml, "<Offset>0.0015", "<Offset>left");
