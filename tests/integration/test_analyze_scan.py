@@ -1,6 +1,6 @@
 """`bench analyze-scan` on the committed sample scans of fixtures/scans/ (made by
 fixtures/scans/make_scans.py): verdicts, exit codes, reports, and that the X3P and the
-ASCII grid of the same map are judged identically."""
+ASCII grid of the same map, in every layout found in the field, are judged identically."""
 import json
 import os
 
@@ -70,6 +70,23 @@ def test_the_same_map_as_x3p_and_as_csv_gives_identical_results(env):
     expect(proc.returncode == 0, describe(proc))
     expect(from_csv["checks"] == from_x3p["checks"], "checks differ")
     expect(from_csv["rolls"][0]["channels"] == from_x3p["rolls"][0]["channels"], "channels differ")
+
+
+FIELD_X3P = ["field-folder.x3p", "field-folder-rootlinks.x3p", "field-unprefixed.x3p",
+             "field-empty-offset.x3p", "field-axes.x3p", "field-extra-entries.x3p"]
+
+
+def test_x3p_files_as_found_in_the_field_give_the_results_of_the_standard_one(env):
+    _, standard, _ = analyze(env, "field-standard", sample(env, "good.x3p"))
+    for name in FIELD_X3P:
+        proc, report, _ = analyze(env, name, sample(env, name))
+        expect(proc.returncode == 0, f"{name}: {describe(proc)}")
+        expect(report["checks"] == standard["checks"], f"{name}: checks differ")
+        expect(report["rolls"][0]["channels"] == standard["rolls"][0]["channels"],
+               f"{name}: channels differ")
+    proc, report, _ = analyze(env, "field-folder-note", sample(env, "field-extra-entries.x3p"))
+    expect("main.xml read from the archive's folder 'good/'" in proc.stdout, proc.stdout)
+    expect("folder 'good/'" in report["steps"][0]["message"], report["steps"][0])
 
 
 def test_a_transposed_csv_gives_the_same_results(env):

@@ -57,7 +57,27 @@ void check_same_map(const ScanSurface& read, const ScanSurface& expected) {
   }
 }
 
+std::string fixture(const std::string& name) {
+  return std::string(DERMA_SOURCE_DIR) + "/fixtures/scans/" + name;
+}
+
 }  // namespace
+
+TEST_CASE("every field variant of the sample scan reads as good.x3p") {
+  auto good = read_x3p(fixture("good.x3p"));
+  REQUIRE(good);
+  const std::string name =
+      GENERATE(as<std::string>(), "field-folder.x3p", "field-folder-rootlinks.x3p",
+               "field-unprefixed.x3p", "field-empty-offset.x3p", "field-axes.x3p",
+               "field-extra-entries.x3p");
+  DYNAMIC_SECTION(name) {
+    auto read = read_x3p(fixture(name));
+    REQUIRE(read);
+    check_same_map(*read, *good);
+    CHECK(read->height_um == good->height_um);  // the same raw values, exactly
+    CHECK(read->instrument == good->instrument);
+  }
+}
 
 TEST_CASE("an X3P zipped as a folder reads from the one top-level folder holding main.xml") {
   ScratchDir dir;
