@@ -89,6 +89,34 @@ def test_x3p_files_as_found_in_the_field_give_the_results_of_the_standard_one(en
     expect("folder 'good/'" in report["steps"][0]["message"], report["steps"][0])
 
 
+def test_a_gwyddion_export_gives_its_own_pitch_and_unit(env):
+    _, from_csv, _ = analyze(env, "gwy-csv", sample(env, "good.csv"), "--pitch-um", "25")
+    proc, from_gwy, _ = analyze(env, "gwy", sample(env, "gwyddion-matrix.txt"))
+    expect(proc.returncode == 0, describe(proc))
+    expect(from_gwy["checks"] == from_csv["checks"], "checks differ")
+    expect(from_gwy["rolls"][0]["channels"] == from_csv["rolls"][0]["channels"], "channels differ")
+    expect("419 x 401 points at 25 x 25 um" in proc.stdout, proc.stdout)
+    expect("pitch from the Gwyddion header" in from_gwy["steps"][0]["message"], from_gwy["steps"])
+    # Options replace the header, and the console says so.
+    proc, replaced, _ = analyze(env, "gwy-pitch", sample(env, "gwyddion-matrix.txt"),
+                                "--pitch-um", "25", "--unit", "m")
+    expect(proc.returncode == 0, describe(proc))
+    expect("the pitch given replaces the Gwyddion header's 25 x 25 um" in proc.stdout, proc.stdout)
+    expect("the height unit given replaces" in proc.stdout, proc.stdout)
+    expect(replaced["checks"] == from_csv["checks"], "checks differ")
+
+
+def test_a_malformed_gwyddion_header_is_bad_input_naming_file_and_line(env):
+    path = env.out("bad-header.txt")
+    with open(sample(env, "gwyddion-matrix.txt")) as src, open(path, "w") as dst:
+        dst.write(src.read().replace("# Width: 10.025 mm", "# Width: 10.025 furlongs", 1))
+    proc, report, _ = analyze(env, "bad-header", path)
+    expect(proc.returncode == 2, describe(proc))
+    expect("bad-header.txt:2: Gwyddion header Width is '10.025 furlongs'" in proc.stderr,
+           proc.stderr)
+    expect(report is None, "no report for unreadable input")
+
+
 def test_a_transposed_csv_gives_the_same_results(env):
     with open(sample(env, "good.csv")) as f:
         rows = [line.strip().split(",") for line in f if not line.startswith("#")]
@@ -129,6 +157,7 @@ def test_bad_files_and_options_are_bad_input(env):
         ((not_zip,), "not a zip archive"),
         ((sample(env, "good.csv"),), "--pitch-um"),
         ((sample(env, "good.csv"), "--pitch-um", "25", "--pitch-x-um", "25"), "not both"),
+        ((sample(env, "good.csv"), "--pitch-x-um", "25"), "give --pitch-x-um with --pitch-y-um"),
         ((sample(env, "good.csv"), "--pitch-um", "25", "--unit", "inch"), "unknown height unit"),
         ((sample(env, "good.x3p"), "--pitch-um", "25"), "gives its own pitch"),
         ((sample(env, "good.x3p"), "--format", "tiff"), "unknown scan format"),
