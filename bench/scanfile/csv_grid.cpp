@@ -24,12 +24,10 @@ struct UnitName {
   HeightUnit unit;
 };
 // Micro as "u", as the micro sign (U+00B5, Gwyddion's) or as the Greek mu (U+03BC).
-constexpr UnitName kUnitNames[] = {{"um", HeightUnit::Micrometre},
-                                   {"\u00b5m", HeightUnit::Micrometre},
-                                   {"\u03bcm", HeightUnit::Micrometre},
-                                   {"mm", HeightUnit::Millimetre},
-                                   {"nm", HeightUnit::Nanometre},
-                                   {"m", HeightUnit::Metre}};
+constexpr UnitName kUnitNames[] = {
+    {"um", HeightUnit::Micrometre},      {"\u00b5m", HeightUnit::Micrometre},
+    {"\u03bcm", HeightUnit::Micrometre}, {"mm", HeightUnit::Millimetre},
+    {"nm", HeightUnit::Nanometre},       {"m", HeightUnit::Metre}};
 
 std::optional<HeightUnit> unit_named(std::string_view name) {
   for (const UnitName& u : kUnitNames)
@@ -154,7 +152,8 @@ constexpr HeaderLabel kHeaderLabels[] = {
     {HeaderKey::ValueUnits, "\uac12 \ub2e8\uc704:"},
     {HeaderKey::ValueUnits, "Unidades de valor:"},
     {HeaderKey::ValueUnits,
-     "\u0415\u0434\u0438\u043d\u0438\u0446\u044b \u0438\u0437\u043c\u0435\u0440\u0435\u043d\u0438\u044f:"},
+     "\u0415\u0434\u0438\u043d\u0438\u0446\u044b "
+     "\u0438\u0437\u043c\u0435\u0440\u0435\u043d\u0438\u044f:"},
 };
 
 struct HeaderLine {
@@ -192,13 +191,13 @@ std::optional<double> length_um(std::string_view text) {
 }
 
 // The pitch a header extent gives: extent / points, rid of the division's binary
-// round-off (the header has far fewer than 10 digits), so that 10.025 mm / 401 is 25 um
-// and not 24.999999999999996.
+// round-off (the header has far fewer than 10 digits), so that 1.001 mm / 11 is 91 um
+// and not 90.99999999999999.
 double header_pitch_um(double extent_um, int points) {
   char digits[32];
   const double pitch = extent_um / points;
-  const auto printed = std::to_chars(digits, digits + sizeof digits, pitch,
-                                     std::chars_format::general, 10);
+  const auto printed =
+      std::to_chars(digits, digits + sizeof digits, pitch, std::chars_format::general, 10);
   double rounded = pitch;
   std::from_chars(digits, printed.ptr, rounded);
   return rounded;
@@ -218,9 +217,10 @@ class GwyddionHeader {
     if (h.key != HeaderKey::Width && h.key != HeaderKey::Height) return std::nullopt;
     const auto extent = length_um(h.value);
     if (!extent)
-      return text("Gwyddion header %s is '%s': not a length (a number, then m, mm, um, \u00b5m "
-                  "or nm)",
-                  kHeaderKeyNames[k], value_[k].c_str());
+      return text(
+          "Gwyddion header %s is '%s': not a length (a number, then m, mm, um, \u00b5m "
+          "or nm)",
+          kHeaderKeyNames[k], value_[k].c_str());
     if (!(*extent > 0))
       return text("Gwyddion header %s is '%s': it must be positive", kHeaderKeyNames[k],
                   value_[k].c_str());
@@ -279,7 +279,7 @@ std::expected<ScanSurface, ScanFileError> parse_csv_grid(const std::string& cont
       separator = separator_of(line);
       // The header is complete: its extents come as a pair, its unit is used or replaced.
       for (const auto& [key, other] : {std::pair{HeaderKey::Width, HeaderKey::Height},
-                                      std::pair{HeaderKey::Height, HeaderKey::Width}})
+                                       std::pair{HeaderKey::Height, HeaderKey::Width}})
         if (header.has(key) && !header.has(other))
           return fail(header.line(key), 0,
                       text("a Gwyddion %s header line without a %s one: the pitch needs both",
@@ -343,12 +343,13 @@ std::expected<ScanSurface, ScanFileError> parse_csv_grid(const std::string& cont
     const double header_x_um = options.transpose ? cell_pitch_um : line_pitch_um;
     const double header_y_um = options.transpose ? line_pitch_um : cell_pitch_um;
     if (pitch_x_um > 0 || pitch_y_um > 0)
-      notes.push_back(text("the pitch given replaces the Gwyddion header's %g x %g um",
-                           header_x_um, header_y_um));
+      notes.push_back(text("the pitch given replaces the Gwyddion header's %g x %g um", header_x_um,
+                           header_y_um));
     else
-      notes.push_back(text("pitch from the Gwyddion header: Width over %d cells, Height over "
-                           "%d lines",
-                           cells_per_line, lines_read));
+      notes.push_back(
+          text("pitch from the Gwyddion header: Width over %d cells, Height over "
+               "%d lines",
+               cells_per_line, lines_read));
     if (!(pitch_x_um > 0)) pitch_x_um = header_x_um;
     if (!(pitch_y_um > 0)) pitch_y_um = header_y_um;
   }

@@ -11,8 +11,9 @@ using namespace derma::scanfile;
 namespace {
 
 // 3 lines of 4 cells; Gwyddion's Width runs along a line, its Height across the lines.
-const std::string kMatrix = "1e-06\t2e-06\t3e-06\t4e-06\n5e-06\t6e-06\t7e-06\t8e-06\n"
-                            "9e-06\t1e-05\t1.1e-05\t1.2e-05\n";
+const std::string kMatrix =
+    "1e-06\t2e-06\t3e-06\t4e-06\n5e-06\t6e-06\t7e-06\t8e-06\n"
+    "9e-06\t1e-05\t1.1e-05\t1.2e-05\n";
 
 std::string gwyddion(const std::string& width = "4.000 mm", const std::string& height = "6.000 mm",
                      const std::string& units = "m") {
@@ -65,10 +66,10 @@ TEST_CASE("a Gwyddion header's lengths and value units are read in every unit it
     std::string width;
     double cell_pitch_um;
   };
-  const Case c = GENERATE(Case{"4.000 mm", 1000}, Case{"4000 \u00b5m", 1000},
-                          Case{"4000 \u03bcm", 1000}, Case{"4000.0 um", 1000},
-                          Case{"2.000 nm", 0.0005}, Case{"0.004 m", 1000},
-                          Case{"4,000 mm", 1000}, Case{"4e-3 m", 1000});
+  const Case c =
+      GENERATE(Case{"4.000 mm", 1000}, Case{"4000 \u00b5m", 1000}, Case{"4000 \u03bcm", 1000},
+               Case{"4000.0 um", 1000}, Case{"2.000 nm", 0.0005}, Case{"0.004 m", 1000},
+               Case{"4,000 mm", 1000}, Case{"4e-3 m", 1000});
   DYNAMIC_SECTION("Width: " << c.width) {
     CHECK(parsed(gwyddion(c.width)).pitch_y_um == Approx(c.cell_pitch_um));
   }

@@ -66,10 +66,9 @@ std::string fixture(const std::string& name) {
 TEST_CASE("every field variant of the sample scan reads as good.x3p") {
   auto good = read_x3p(fixture("good.x3p"));
   REQUIRE(good);
-  const std::string name =
-      GENERATE(as<std::string>(), "field-folder.x3p", "field-folder-rootlinks.x3p",
-               "field-unprefixed.x3p", "field-empty-offset.x3p", "field-axes.x3p",
-               "field-extra-entries.x3p");
+  const std::string name = GENERATE(
+      as<std::string>(), "field-folder.x3p", "field-folder-rootlinks.x3p", "field-unprefixed.x3p",
+      "field-empty-offset.x3p", "field-axes.x3p", "field-extra-entries.x3p");
   DYNAMIC_SECTION(name) {
     auto read = read_x3p(fixture(name));
     REQUIRE(read);
@@ -138,9 +137,13 @@ TEST_CASE("entries an X3P does not name are ignored") {
     check_same_map(*read, ramp_surface());
   }
   SECTION("in a folder zipped by macOS, with its __MACOSX twin") {
-    Entries entries = {{"scan/", ""}, {"scan/bindata/", ""}, {"__MACOSX/", ""},
-                       {"__MACOSX/scan/", ""}, {"__MACOSX/scan/._main.xml", apple_double},
-                       {"scan/.DS_Store", "Bud1"}, {"scan/bindata/mask.png", "\x89PNG"}};
+    Entries entries = {{"scan/", ""},
+                       {"scan/bindata/", ""},
+                       {"__MACOSX/", ""},
+                       {"__MACOSX/scan/", ""},
+                       {"__MACOSX/scan/._main.xml", apple_double},
+                       {"scan/.DS_Store", "Bud1"},
+                       {"scan/bindata/mask.png", "\x89PNG"}};
     for (auto& entry : in_folder(parts, "scan/")) entries.push_back(entry);
     auto read = read_entries(dir, entries);
     REQUIRE(read);
@@ -151,8 +154,7 @@ TEST_CASE("entries an X3P does not name are ignored") {
 TEST_CASE("the root element reads with or without a namespace prefix") {
   ScratchDir dir;
   X3PParts parts = make_x3p_parts(ramp_surface(), {});
-  const std::string prefixed =
-      "<p:ISO5436_2 xmlns:p=\"http://www.opengps.eu/2008/ISO5436_2\">";
+  const std::string prefixed = "<p:ISO5436_2 xmlns:p=\"http://www.opengps.eu/2008/ISO5436_2\">";
   const auto [root_open, root_close] = GENERATE(
       std::pair<std::string, std::string>{
           "<ISO5436_2 xmlns=\"http://www.opengps.eu/2008/ISO5436_2\">", "</ISO5436_2>"},
@@ -178,8 +180,8 @@ TEST_CASE("an empty or missing Offset is an offset of 0") {
   X3PWriteOptions options;
   options.z_type = X3PDataType::Int32;
   X3PParts parts = make_x3p_parts(at_origin, options);
-  parts.main_xml = replaced(parts.main_xml, "<Offset>0</Offset>", "<Offset/>");  // CX
-  parts.main_xml = replaced(parts.main_xml, "<Offset>0</Offset>", "");           // CY
+  parts.main_xml = replaced(parts.main_xml, "<Offset>0</Offset>", "<Offset/>");           // CX
+  parts.main_xml = replaced(parts.main_xml, "<Offset>0</Offset>", "");                    // CY
   parts.main_xml = replaced(parts.main_xml, "<Offset>0</Offset>", "<Offset> </Offset>");  // CZ
   REQUIRE(parts.main_xml.find("<Offset>0</Offset>") == std::string::npos);
   parts.update_main_checksum();
@@ -193,8 +195,8 @@ TEST_CASE("an incremental axis reads whatever DataType it declares, or none") {
   X3PParts parts = make_x3p_parts(ramp_surface(), {});
   const std::string declared = GENERATE(as<std::string>(), "<DataType>F</DataType>",
                                         "<DataType>I</DataType>", "<DataType>L</DataType>", "");
-  parts.main_xml = replaced(parts.main_xml, "<AxisType>I</AxisType>\n        <DataType>D</DataType>",
-                            "<AxisType>I</AxisType>" + declared);
+  const std::string written = "<AxisType>I</AxisType>\n        <DataType>D</DataType>";
+  parts.main_xml = replaced(parts.main_xml, written, "<AxisType>I</AxisType>" + declared);
   parts.update_main_checksum();
   DYNAMIC_SECTION("CX " << declared) {
     auto read = read_entries(dir, parts.entries());
@@ -215,9 +217,9 @@ TEST_CASE("a damaged or ambiguous X3P in the field is still refused, naming the 
                Catch::Contains("no main.xml, neither at its root nor in a top-level folder"));
   }
   SECTION("main.xml deeper than one folder") {
-    CHECK_THAT(error_of(read_entries(dir, in_folder(good, "export/scan/"))),
-               Catch::Contains("no main.xml") &&
-                   Catch::Contains("it has 'export/scan/main.xml', deeper"));
+    CHECK_THAT(
+        error_of(read_entries(dir, in_folder(good, "export/scan/"))),
+        Catch::Contains("no main.xml") && Catch::Contains("it has 'export/scan/main.xml', deeper"));
   }
   SECTION("main.xml in two top-level folders") {
     Entries entries = in_folder(good, "a/");
@@ -251,7 +253,8 @@ TEST_CASE("a damaged or ambiguous X3P in the field is still refused, naming the 
                                "'scan/bindata/data.bin', nor from its root)"));
   }
   SECTION("an empty Increment, which has no default") {
-    parts.main_xml = replaced(parts.main_xml, "<Increment>1.2499999999999999e-05</Increment>", "<Increment/>");
+    parts.main_xml =
+        replaced(parts.main_xml, "<Increment>1.2499999999999999e-05</Increment>", "<Increment/>");
     parts.update_main_checksum();
     CHECK_THAT(error_of(read_entries(dir, parts.entries())),
                Catch::Contains("main.xml Record1/Axes/CX/Increment is empty"));
@@ -259,7 +262,6 @@ TEST_CASE("a damaged or ambiguous X3P in the field is still refused, naming the 
   SECTION("an Offset that is not a number") {
     parts.main_xml = replaced(parts.main_xml, "<Offset>0.0015", "<Offset>left");
     parts.update_main_checksum();
-    CHECK_THAT(error_of(read_entries(dir, parts.entries())),
-               Catch::Contains("CX/Offset is 'left"));
+    CHECK_THAT(error_of(read_entries(dir, parts.entries())), Catch::Contains("CX/Offset is 'left"));
   }
 }
