@@ -38,15 +38,20 @@ bool given(double value) {
   return !std::isnan(value);
 }
 
-// The grid pitch of a CSV file, from --pitch-um or --pitch-x-um and --pitch-y-um.
+constexpr const char* kNoPitch =
+    "the ASCII grid gives no pitch (no Gwyddion Width and Height header): give --pitch-um P "
+    "(or --pitch-x-um and --pitch-y-um)";
+
+// The grid pitch of a CSV file, from --pitch-um or --pitch-x-um and --pitch-y-um; {0, 0}
+// when none is given, for the file's header to give it.
 std::expected<std::pair<double, double>, std::string> csv_pitch(const AnalyzeScanCommand& cmd) {
   const bool square = given(cmd.pitch_um);
   const bool x = given(cmd.pitch_x_um), y = given(cmd.pitch_y_um);
   if (square && (x || y))
     return std::unexpected("give either --pitch-um or --pitch-x-um with --pitch-y-um, not both");
+  if (!square && !x && !y) return std::pair{0.0, 0.0};
   if (!square && !(x && y))
-    return std::unexpected(
-        "an ASCII grid carries no pitch: give --pitch-um P (or --pitch-x-um and --pitch-y-um)");
+    return std::unexpected("give --pitch-x-um with --pitch-y-um (or --pitch-um for both)");
   const double px = square ? cmd.pitch_um : cmd.pitch_x_um;
   const double py = square ? cmd.pitch_um : cmd.pitch_y_um;
   if (!(px > 0) || !(py > 0) || !std::isfinite(px) || !std::isfinite(py))
@@ -72,12 +77,14 @@ std::expected<scanfile::ScanSurface, int> read_surface(const AnalyzeScanCommand&
   } else {
     auto pitch = csv_pitch(cmd);
     if (!pitch) return std::unexpected(usage_error(pitch.error()));
-    auto unit = scanfile::parse_height_unit(cmd.unit.empty() ? "um" : cmd.unit);
-    if (!unit) return std::unexpected(usage_error(unit.error()));
     scanfile::CsvGridOptions options;
+    if (!cmd.unit.empty()) {
+      auto unit = scanfile::parse_height_unit(cmd.unit);
+      if (!unit) return std::unexpected(usage_error(unit.error()));
+      options.unit = *unit;
+    }
     options.pitch_x_um = pitch->first;
     options.pitch_y_um = pitch->second;
-    options.unit = *unit;
     options.transpose = cmd.transpose;
     surface = scanfile::read_csv_grid(cmd.scan_file, options);
   }
@@ -85,6 +92,9 @@ std::expected<scanfile::ScanSurface, int> read_surface(const AnalyzeScanCommand&
     std::cerr << "bench analyze-scan: invalid input: " << surface.error().to_string() << "\n";
     return std::unexpected(report::kExitBadInput);
   }
+  // Neither the options nor the file's header gave a pitch.
+  if (!(surface->pitch_x_um > 0) || !(surface->pitch_y_um > 0))
+    return std::unexpected(usage_error(kNoPitch));
   if (given(cmd.origin_x_mm)) surface->x0_um = cmd.origin_x_mm * 1000.0;
   if (given(cmd.origin_y_mm)) surface->y0_um = cmd.origin_y_mm * 1000.0;
   return std::move(*surface);
@@ -147,12 +157,14 @@ int analyze_scan_command(const AnalyzeScanCommand& cmd) {
   run.operator_name = cmd.operator_name;
   if (run.operator_name.empty()) run.operator_name = user_name();
 
-  char read_message[256];
-  std::snprintf(read_message, sizeof read_message,
+  char summary[256];
+  std::snprintf(summary, sizeof summary,
                 "%s, %d x %d points at %g x %g um (analysed at %g um), %zu unreadable",
                 surface->format.c_str(), surface->nx, surface->ny, surface->pitch_x_um,
                 surface->pitch_y_um, map->pitch_um,
                 surface->height_um.size() - surface->valid_points());
+  std::string read_message = summary;
+  for (const std::string& note : surface->notes) read_message += "; " + note;
   run.steps.push_back({"read scan", 0, "ok", read_s, read_message});
 
   const auto a0 = std::chrono::steady_clock::now();

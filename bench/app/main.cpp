@@ -73,13 +73,19 @@ int main(int argc, char** argv) {
   scan_cmd->add_option("--out", scan.out_dir, "directory for report.json and junit.xml")
       ->required();
   scan_cmd->add_option("--format", scan.format, "x3p or csv (default: from the extension)");
-  scan_cmd->add_option("--pitch-um", scan.pitch_um, "grid pitch of an ASCII grid, um");
+  scan_cmd->add_option("--pitch-um", scan.pitch_um,
+                       "grid pitch of an ASCII grid, um (default: from a Gwyddion header's "
+                       "Width and Height, which this replaces)");
   scan_cmd->add_option("--pitch-x-um", scan.pitch_x_um, "ASCII grid pitch along X (lines), um");
   scan_cmd->add_option("--pitch-y-um", scan.pitch_y_um, "ASCII grid pitch along Y (cells), um");
   scan_cmd->add_option("--origin-x-mm", scan.origin_x_mm, "lane X of the first point, mm");
   scan_cmd->add_option("--origin-y-mm", scan.origin_y_mm, "lane Y of the first point, mm");
-  scan_cmd->add_option("--unit", scan.unit, "height unit of an ASCII grid: um (default), mm, nm");
-  scan_cmd->add_flag("--transpose", scan.transpose, "ASCII grid lines run along Y, not X");
+  scan_cmd->add_option("--unit", scan.unit,
+                       "height unit of an ASCII grid: um, mm, nm or m (default: a Gwyddion "
+                       "header's Value units, which this replaces, else um)");
+  scan_cmd->add_flag("--transpose", scan.transpose,
+                     "ASCII grid lines run along Y, not X (a Gwyddion header's Width then runs "
+                     "along X)");
   scan_cmd->add_option("--serial", scan.roller_serial, "serial number of the roller");
   scan_cmd->add_option("--operator", scan.operator_name, "who runs the test (default: $USER)");
   scan_cmd->add_flag("--quiet", scan.quiet, "print only the summary");

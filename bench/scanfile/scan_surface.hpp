@@ -38,6 +38,9 @@ struct ScanSurface {
   std::vector<float> height_um;  // larger = higher; NaN = no data
   std::string format;            // "X3P" or "CSV"
   std::string instrument;        // manufacturer and model, when the file says
+  // How the reader read the file where that is worth telling: values taken from a text
+  // header or given instead of it, main.xml found in a folder. For the console and report.
+  std::vector<std::string> notes;
 
   float at(int ix, int iy) const { return height_um[static_cast<std::size_t>(ix) * ny + iy]; }
   std::size_t valid_points() const;

@@ -10,6 +10,7 @@
 #include <limits>
 #include <optional>
 #include <pugixml.hpp>
+#include <string_view>
 
 #include "bench/analysis/text.hpp"
 #include "bench/scanfile/md5.hpp"
@@ -112,6 +113,12 @@ class MainXml {
       return std::unexpected("main.xml has no " + path);
     }
     const std::string s = trimmed_text(node);
+    // An empty element (<Offset/>, as some exporters write an offset of zero) counts as
+    // absent where the standard lets the element be left out.
+    if (s.empty()) {
+      if (fallback) return *fallback;
+      return std::unexpected("main.xml " + path + " is empty");
+    }
     const auto value = parse_number(s);
     if (!value) return std::unexpected("main.xml " + path + " is '" + s + "', not a number");
     return *value;
@@ -205,23 +212,83 @@ std::string lower(std::string s) {
   return s;
 }
 
+// ---- the container's layout -----------------------------------------------------------
+
+// Where main.xml is, and which entries its links name. ISO 25178-72 puts main.xml at the
+// root of the zip and names the other entries (bindata/data.bin, md5checksum.hex) by paths
+// relative to that root, which the openGPS library looks up as they are written. Zipping
+// the folder that holds an X3P's files, as people and some exporters do, puts them all one
+// folder down: main.xml is then taken from the one top-level folder that has it, and each
+// link is looked up beside it first and from the archive's root second (for files that
+// name their entries with the folder).
+class Container {
+ public:
+  static std::expected<Container, std::string> locate(const ZipReader& zip) {
+    if (zip.contains("main.xml")) return Container(zip, "");
+    constexpr std::string_view kMain = "/main.xml";
+    std::vector<std::string> top_level, deeper;  // entries named FOLDER/.../main.xml
+    for (const std::string& name : zip.names()) {
+      if (name.size() <= kMain.size() || !name.ends_with(kMain)) continue;
+      const std::size_t folder_end = name.size() - kMain.size() + 1;  // after its '/'
+      (name.find('/') + 1 == folder_end ? top_level : deeper).push_back(name);
+    }
+    if (top_level.size() == 1)
+      return Container(zip, top_level.front().substr(0, top_level.front().find('/') + 1));
+    if (top_level.size() > 1) {
+      std::string names;
+      for (const std::string& name : top_level) names += (names.empty() ? "'" : ", '") + name + "'";
+      return std::unexpected("the archive has no main.xml at its root but one in each of " +
+                             std::to_string(top_level.size()) + " top-level folders (" + names +
+                             "): ambiguous, it is not one X3P file");
+    }
+    std::string message =
+        "the archive has no main.xml, neither at its root nor in a top-level folder: not an "
+        "X3P file";
+    if (!deeper.empty())
+      message += " (it has '" + deeper.front() + "', deeper than a zipped folder puts it)";
+    return std::unexpected(message);
+  }
+
+  // "" at the root, else the top-level folder with its '/'.
+  const std::string& folder() const { return folder_; }
+  std::string main_entry() const { return folder_ + "main.xml"; }
+
+  // The entry a link in main.xml names: beside main.xml, else from the archive's root.
+  std::optional<std::string> entry(const std::string& link) const {
+    if (!folder_.empty() && zip_->contains(folder_ + link)) return folder_ + link;
+    if (zip_->contains(link)) return link;
+    return std::nullopt;
+  }
+  std::string missing(const std::string& link) const {
+    std::string out = "'" + link + "', which the archive does not contain";
+    if (!folder_.empty())
+      out += " (neither beside main.xml, as '" + folder_ + link + "', nor from its root)";
+    return out;
+  }
+
+ private:
+  Container(const ZipReader& zip, std::string folder) : zip_(&zip), folder_(std::move(folder)) {}
+  const ZipReader* zip_;
+  std::string folder_;
+};
+
 // Record4: md5checksum.hex holds the digest of main.xml (optionally followed by a name).
 std::optional<std::string> main_checksum_problem(const MainXml& xml, const ZipReader& zip,
+                                                 const Container& container,
                                                  const std::string& main_bytes) {
   const pugi::xml_node record4 = xml.at("Record4/ChecksumFile");
   if (!record4) return std::nullopt;
-  const std::string name = trimmed_text(record4);
-  if (name.empty()) return std::nullopt;
-  if (!zip.contains(name))
-    return "main.xml Record4 names the checksum file '" + name +
-           "', which the archive does not contain";
-  auto content = zip.read(name, 4096);
+  const std::string link = trimmed_text(record4);
+  if (link.empty()) return std::nullopt;
+  const auto name = container.entry(link);
+  if (!name) return "main.xml Record4 names the checksum file " + container.missing(link);
+  auto content = zip.read(*name, 4096);
   if (!content) return content.error();
   std::string digest = content->substr(0, content->find_first_of(" \t\r\n*"));
   if (!is_md5_hex(digest))
-    return "checksum file '" + name + "' does not start with an MD5 digest (32 hex digits)";
+    return "checksum file '" + *name + "' does not start with an MD5 digest (32 hex digits)";
   if (lower(digest) != md5_hex(main_bytes))
-    return "main.xml does not match its MD5 checksum in '" + name +
+    return "main.xml does not match its MD5 checksum in '" + *name +
            "': the container was damaged or edited";
   return std::nullopt;
 }
@@ -241,8 +308,9 @@ std::expected<ScanSurface, ScanFileError> read_x3p(const std::string& path) {
   };
   auto zip = ZipReader::open(path);
   if (!zip) return fail(zip.error());
-  if (!zip->contains("main.xml")) return fail("the archive has no main.xml: not an X3P file");
-  auto main_bytes = zip->read("main.xml", kMaxMainXmlBytes);
+  const auto container = Container::locate(*zip);
+  if (!container) return fail(container.error());
+  auto main_bytes = zip->read(container->main_entry(), kMaxMainXmlBytes);
   if (!main_bytes) return fail(main_bytes.error());
 
   pugi::xml_document document;
@@ -259,7 +327,8 @@ std::expected<ScanSurface, ScanFileError> read_x3p(const std::string& path) {
     return fail("main.xml's root element is <" + std::string(root.name()) +
                 ">, not <ISO5436_2>: not an X3P file");
   const MainXml xml(root);
-  if (auto problem = main_checksum_problem(xml, *zip, *main_bytes)) return fail(*problem);
+  if (auto problem = main_checksum_problem(xml, *zip, *container, *main_bytes))
+    return fail(*problem);
 
   auto feature = xml.required_text("Record1/FeatureType");
   if (!feature) return fail(feature.error());
@@ -303,11 +372,10 @@ std::expected<ScanSurface, ScanFileError> read_x3p(const std::string& path) {
           "data (Record3/DataLink) is supported");
     return fail("main.xml has no Record3/DataLink");
   }
-  auto data_name = xml.required_text("Record3/DataLink/PointDataLink");
-  if (!data_name) return fail(data_name.error());
-  if (!zip->contains(*data_name))
-    return fail("main.xml links the point data to '" + *data_name +
-                "', which the archive does not contain");
+  auto data_link = xml.required_text("Record3/DataLink/PointDataLink");
+  if (!data_link) return fail(data_link.error());
+  const auto data_name = container->entry(*data_link);
+  if (!data_name) return fail("main.xml links the point data to " + container->missing(*data_link));
   const std::size_t type_size = x3p_type_size(*z_type);
   const std::uint64_t expected_bytes = points * type_size;
   const std::uint64_t stored_bytes = zip->size_of(*data_name).value_or(0);
@@ -331,11 +399,11 @@ std::expected<ScanSurface, ScanFileError> read_x3p(const std::string& path) {
 
   std::string valid;
   if (const pugi::xml_node link = xml.at("Record3/DataLink/ValidPointsLink")) {
-    const std::string name = trimmed_text(link);
+    const auto valid_name = container->entry(trimmed_text(link));
+    if (!valid_name)
+      return fail("main.xml links the valid points to " + container->missing(trimmed_text(link)));
+    const std::string& name = *valid_name;
     const std::uint64_t expected_valid = (points + 7) / 8;
-    if (!zip->contains(name))
-      return fail("main.xml links the valid points to '" + name +
-                  "', which the archive does not contain");
     const std::uint64_t stored_valid = zip->size_of(name).value_or(0);
     if (stored_valid != expected_valid)
       return fail(text("'%s' holds %llu bytes, but one bit per point needs %llu", name.c_str(),
@@ -354,6 +422,9 @@ std::expected<ScanSurface, ScanFileError> read_x3p(const std::string& path) {
   ScanSurface surface;
   surface.format = "X3P";
   surface.instrument = instrument_of(xml);
+  if (!container->folder().empty())
+    surface.notes.push_back("main.xml read from the archive's folder '" + container->folder() +
+                            "'");
   surface.nx = static_cast<int>(*size_x);
   surface.ny = static_cast<int>(*size_y);
   surface.pitch_x_um = x_axis->increment * 1e6;

@@ -2,13 +2,22 @@
 // describes the axes and links the binary point data, and the point data itself.
 //
 // What the reader accepts: FeatureType SUR (an areal map); CX and CY incremental (AxisType
-// I) with Increment and Offset in metres; CZ absolute with DataType I, L, F or D (int16,
-// int32, float32, float64, little-endian) and optional Increment/Offset (z = raw *
-// Increment + Offset, metres); Record3 MatrixDimension SizeX x SizeY x 1 with a DataLink
-// to the point data (X fastest), its MD5ChecksumPointData, and an optional
-// ValidPointsLink (one bit per point, least significant bit first); Record4's
-// ChecksumFile (MD5 of main.xml) when present. Invalid points: NaN (float types) or a
-// cleared bit in the valid-points bitmap; without a bitmap, every integer point is valid.
+// I) with Increment and Offset in metres (their DataType, which incremental axes need not
+// have, is not used); CZ absolute with DataType I, L, F or D (int16, int32, float32,
+// float64, little-endian) and optional Increment/Offset (z = raw * Increment + Offset,
+// metres); Record3 MatrixDimension SizeX x SizeY x 1 with a DataLink to the point data (X
+// fastest), its MD5ChecksumPointData, and an optional ValidPointsLink (one bit per point,
+// least significant bit first); Record4's ChecksumFile (MD5 of main.xml) when present.
+// Invalid points: NaN (float types) or a cleared bit in the valid-points bitmap; without a
+// bitmap, every integer point is valid.
+//
+// As found in the field: main.xml at the root of the zip (the standard's layout) or, where
+// a folder holding the files was zipped, in the one top-level folder that has it; the
+// entries main.xml links are then looked up beside it first and from the archive's root
+// second. main.xml in two top-level folders is refused as ambiguous. The root element may
+// carry any namespace prefix or none (elements are matched by local name); an empty
+// Offset (<Offset/>) counts as a missing one, 0. Entries main.xml does not name
+// (__MACOSX/, .DS_Store, masks, thumbnails, vendor files) are ignored.
 //
 // Orientation: X3P's X is the bench's lane X (along the roll), so point (x, y) of the
 // file becomes row x, column y of the HeightMap; heights become um.

@@ -65,6 +65,15 @@ bool ZipReader::contains(const std::string& name) const {
   return zip_name_locate(archive_.get(), name.c_str(), 0) >= 0;
 }
 
+std::vector<std::string> ZipReader::names() const {
+  std::vector<std::string> out;
+  const zip_int64_t count = zip_get_num_entries(archive_.get(), 0);
+  for (zip_int64_t i = 0; i < count; ++i)
+    if (const char* name = zip_get_name(archive_.get(), static_cast<zip_uint64_t>(i), 0))
+      out.emplace_back(name);
+  return out;
+}
+
 std::optional<std::uint64_t> ZipReader::size_of(const std::string& name) const {
   zip_stat_t stat;
   zip_stat_init(&stat);

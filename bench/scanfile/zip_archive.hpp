@@ -20,6 +20,8 @@ class ZipReader {
   static std::expected<ZipReader, std::string> open(const std::string& path);
 
   bool contains(const std::string& name) const;
+  // Every entry's name as the archive stores it (folders end in '/'), in archive order.
+  std::vector<std::string> names() const;
   // Uncompressed size as the archive declares it; nullopt when the entry does not exist.
   std::optional<std::uint64_t> size_of(const std::string& name) const;
   // The whole entry; an error when it is missing, larger than max_bytes, or damaged (CRC).

@@ -1,6 +1,6 @@
 """`bench analyze-scan` on the committed sample scans of fixtures/scans/ (made by
 fixtures/scans/make_scans.py): verdicts, exit codes, reports, and that the X3P and the
-ASCII grid of the same map are judged identically."""
+ASCII grid of the same map, in every layout found in the field, are judged identically."""
 import json
 import os
 
@@ -75,6 +75,51 @@ def test_the_same_map_as_x3p_and_as_csv_gives_identical_results(env):
     expect(from_csv["rolls"][0]["channels"] == from_x3p["rolls"][0]["channels"], "channels differ")
 
 
+FIELD_X3P = ["field-folder.x3p", "field-folder-rootlinks.x3p", "field-unprefixed.x3p",
+             "field-empty-offset.x3p", "field-axes.x3p", "field-extra-entries.x3p"]
+
+
+def test_x3p_files_as_found_in_the_field_give_the_results_of_the_standard_one(env):
+    _, standard, _ = analyze(env, "field-standard", sample(env, "good.x3p"))
+    for name in FIELD_X3P:
+        proc, report, _ = analyze(env, name, sample(env, name))
+        expect(proc.returncode == 0, f"{name}: {describe(proc)}")
+        expect(report["checks"] == standard["checks"], f"{name}: checks differ")
+        expect(report["rolls"][0]["channels"] == standard["rolls"][0]["channels"],
+               f"{name}: channels differ")
+    proc, report, _ = analyze(env, "field-folder-note", sample(env, "field-extra-entries.x3p"))
+    expect("main.xml read from the archive's folder 'good/'" in proc.stdout, proc.stdout)
+    expect("folder 'good/'" in report["steps"][0]["message"], report["steps"][0])
+
+
+def test_a_gwyddion_export_gives_its_own_pitch_and_unit(env):
+    _, from_csv, _ = analyze(env, "gwy-csv", sample(env, "good.csv"), "--pitch-um", "25")
+    proc, from_gwy, _ = analyze(env, "gwy", sample(env, "gwyddion-matrix.txt"))
+    expect(proc.returncode == 0, describe(proc))
+    expect(from_gwy["checks"] == from_csv["checks"], "checks differ")
+    expect(from_gwy["rolls"][0]["channels"] == from_csv["rolls"][0]["channels"], "channels differ")
+    expect("419 x 401 points at 25 x 25 um" in proc.stdout, proc.stdout)
+    expect("pitch from the Gwyddion header" in from_gwy["steps"][0]["message"], from_gwy["steps"])
+    # Options replace the header, and the console says so.
+    proc, replaced, _ = analyze(env, "gwy-pitch", sample(env, "gwyddion-matrix.txt"),
+                                "--pitch-um", "25", "--unit", "m")
+    expect(proc.returncode == 0, describe(proc))
+    expect("the pitch given replaces the Gwyddion header's 25 x 25 um" in proc.stdout, proc.stdout)
+    expect("the height unit given replaces" in proc.stdout, proc.stdout)
+    expect(replaced["checks"] == from_csv["checks"], "checks differ")
+
+
+def test_a_malformed_gwyddion_header_is_bad_input_naming_file_and_line(env):
+    path = env.out("bad-header.txt")
+    with open(sample(env, "gwyddion-matrix.txt")) as src, open(path, "w") as dst:
+        dst.write(src.read().replace("# Width: 10.025 mm", "# Width: 10.025 furlongs", 1))
+    proc, report, _ = analyze(env, "bad-header", path)
+    expect(proc.returncode == 2, describe(proc))
+    expect("bad-header.txt:2: Gwyddion header Width is '10.025 furlongs'" in proc.stderr,
+           proc.stderr)
+    expect(report is None, "no report for unreadable input")
+
+
 def test_a_transposed_csv_gives_the_same_results(env):
     with open(sample(env, "good.csv")) as f:
         rows = [line.strip().split(",") for line in f if not line.startswith("#")]
@@ -115,6 +160,7 @@ def test_bad_files_and_options_are_bad_input(env):
         ((not_zip,), "not a zip archive"),
         ((sample(env, "good.csv"),), "--pitch-um"),
         ((sample(env, "good.csv"), "--pitch-um", "25", "--pitch-x-um", "25"), "not both"),
+        ((sample(env, "good.csv"), "--pitch-x-um", "25"), "give --pitch-x-um with --pitch-y-um"),
         ((sample(env, "good.csv"), "--pitch-um", "25", "--unit", "inch"), "unknown height unit"),
         ((sample(env, "good.x3p"), "--pitch-um", "25"), "gives its own pitch"),
         ((sample(env, "good.x3p"), "--format", "tiff"), "unknown scan format"),

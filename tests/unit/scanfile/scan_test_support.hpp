@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <catch2/catch.hpp>
+
 #include "bench/scanfile/scan_surface.hpp"
 
 namespace derma::scanfile::test {
@@ -83,6 +85,30 @@ inline std::vector<Pit> dr192_patch_pits(double depth_um = 325.0) {
       pits.push_back({x, (disc + 0.5) * 2500.0, depth_um + spread});
     }
   return pits;
+}
+
+// A non-square map whose every point differs, so a transposed or mirrored read shows.
+inline ScanSurface ramp_surface() {
+  ScanSurface s;
+  s.nx = 30;
+  s.ny = 20;
+  s.pitch_x_um = 12.5;
+  s.pitch_y_um = 12.5;
+  s.x0_um = 1500;
+  s.y0_um = -250;
+  s.height_um.resize(600);
+  for (int ix = 0; ix < s.nx; ++ix)
+    for (int iy = 0; iy < s.ny; ++iy)
+      s.height_um[ix * s.ny + iy] = static_cast<float>(3.0 * ix - 1.1 * iy - 20.0);
+  s.height_um[7 * s.ny + 3] = derma::analysis::HeightMap::kNoData;  // a hole
+  return s;
+}
+
+// text with its one occurrence of from replaced by to.
+inline std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  const auto at = text.find(from);
+  REQUIRE(at != std::string::npos);
+  return text.replace(at, from.size(), to);
 }
 
 }  // namespace derma::scanfile::test

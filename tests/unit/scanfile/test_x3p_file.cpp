@@ -8,32 +8,11 @@
 #include "scan_test_support.hpp"
 
 using namespace derma::scanfile;
+using derma::scanfile::test::ramp_surface;
+using derma::scanfile::test::replaced;
 using derma::scanfile::test::ScratchDir;
 
 namespace {
-
-// A non-square map whose every point differs, so a transposed or mirrored read shows.
-ScanSurface ramp_surface() {
-  ScanSurface s;
-  s.nx = 30;
-  s.ny = 20;
-  s.pitch_x_um = 12.5;
-  s.pitch_y_um = 12.5;
-  s.x0_um = 1500;
-  s.y0_um = -250;
-  s.height_um.resize(600);
-  for (int ix = 0; ix < s.nx; ++ix)
-    for (int iy = 0; iy < s.ny; ++iy)
-      s.height_um[ix * s.ny + iy] = static_cast<float>(3.0 * ix - 1.1 * iy - 20.0);
-  s.height_um[7 * s.ny + 3] = derma::analysis::HeightMap::kNoData;  // a hole
-  return s;
-}
-
-std::string replaced(std::string text, const std::string& from, const std::string& to) {
-  const auto at = text.find(from);
-  REQUIRE(at != std::string::npos);
-  return text.replace(at, from.size(), to);
-}
 
 // Writes parts to a container and reads it back: the error text, or "" when it read.
 std::string read_error(const ScratchDir& dir, const X3PParts& parts) {
