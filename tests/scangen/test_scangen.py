@@ -210,9 +210,12 @@ def test_x3p_file_is_the_form_the_reader_accepts():
     expect(np.array_equal(np.isnan(values), np.isnan(heights)), "NaN where unread")
     ok = ~np.isnan(heights)
     expect(np.abs(values[ok] - heights[ok]).max() < 1e-3, "heights in metres, X fastest")
-    # The fixture writer's main.xml and ours differ only in values, not in structure.
-    fixture = open(os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "scans", "make_scans.py")).read()
-    for tag in ("<Revision>ISO5436 - 2000</Revision>", "<FeatureType>SUR</FeatureType>",
+    # The committed sample's main.xml (fixtures/scans/good.x3p) and ours share their structure.
+    sample = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "scans", "good.x3p")
+    with zipfile.ZipFile(sample) as z:
+        fixture = "".join(z.read("main.xml").decode().split())
+    text = "".join(text.split())
+    for tag in ("<Revision>ISO5436-2000</Revision>", "<FeatureType>SUR</FeatureType>",
                 "<PointDataLink>bindata/data.bin</PointDataLink>", "<ChecksumFile>md5checksum.hex</ChecksumFile>"):
         expect(tag in fixture and tag in text, tag)
 
