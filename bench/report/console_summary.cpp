@@ -40,6 +40,14 @@ std::string console_summary(const RunReport& r) {
                 r.roller_model.c_str(), r.spec_model.c_str(), r.rig.rig_serial.c_str(),
                 r.rig.firmware_version.c_str());
   out += line;
+  if (r.method_differs()) {
+    std::snprintf(line, sizeof line,
+                  "  note: judged by analysis method %d when recorded, now by method %d; figures "
+                  "may differ (%s)\n",
+                  *r.recorded_analysis_method, r.analysis_method,
+                  analysis::analysis_method_summary(r.analysis_method));
+    out += line;
+  }
   if (!r.all_checks().empty()) {
     std::snprintf(line, sizeof line, "  %-20s %-7s %10s  %-6s %s\n", "check", "verdict", "value",
                   "unit", "limits");

@@ -637,6 +637,12 @@ std::string header_section(const RunReport& r) {
   out += meta_item("Operator", escape(or_dash(r.operator_name)));
   out += meta_item("Host", escape(or_dash(r.host_name)));
   out += meta_item("Software", escape(or_dash(r.software_version)));
+  out += meta_item("Analysis method",
+                   std::to_string(r.analysis_method) +
+                       (r.method_differs() ? "<span class=\"sub\">recorded with method " +
+                                                 std::to_string(*r.recorded_analysis_method) +
+                                                 ": figures may differ</span>"
+                                           : std::string()));
   out += meta_item("Started", escape(or_dash(r.started_at)));
   out += meta_item("Duration", escape(duration_text(r.duration_s)));
   out += meta_item("Rig port", escape(or_dash(r.rig.port.empty() ? r.rig.address : r.rig.port)));

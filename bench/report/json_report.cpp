@@ -151,6 +151,12 @@ nlohmann::json head(const RunReport& r) {
         {"calibration_date", r.rig.calibration_date},
         {"calibration_due", r.rig.calibration_due},
         {"phantom_lot", r.rig.phantom_lot}}},
+      {"analysis_method",
+       {{"version", r.analysis_method},
+        {"summary", analysis::analysis_method_summary(r.analysis_method)},
+        {"recorded_version", r.recorded_analysis_method ? nlohmann::json(*r.recorded_analysis_method)
+                                                        : nlohmann::json(nullptr)},
+        {"differs_from_recorded", r.method_differs()}}},
       {"host",
        {{"software_version", r.software_version},
         {"hostname", r.host_name},

@@ -90,7 +90,8 @@ std::string to_junit_xml(const RunReport& r) {
       {"rig_serial", r.rig.rig_serial},
       {"firmware", r.rig.firmware_version},
       {"verdict", to_string(r.verdict)},
-      {"software_version", r.software_version}};
+      {"software_version", r.software_version},
+      {"analysis_method", std::to_string(r.analysis_method)}};
   for (const auto& [name, value] : properties)
     xml << "      <property name=\"" << name << "\" value=\"" << xml_escape(value) << "\"/>\n";
   xml << "    </properties>\n";

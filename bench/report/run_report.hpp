@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bench/analysis/checks.hpp"
+#include "bench/analysis/method.hpp"
 
 namespace derma::report {
 
@@ -94,6 +95,13 @@ struct RunReport {
   RigIdentity rig;
 
   std::string software_version;
+  // The analysis method that judged this report and, for a capture analysed again, the one
+  // that judged the run when it was recorded (bench/analysis/method.hpp).
+  int analysis_method = analysis::kAnalysisMethodVersion;
+  std::optional<int> recorded_analysis_method;
+  bool method_differs() const {
+    return recorded_analysis_method && *recorded_analysis_method != analysis_method;
+  }
   std::string host_name;
   std::string operator_name;
   std::string started_at;  // ISO 8601 UTC

@@ -122,6 +122,9 @@ std::optional<ReplayError> Replayer::read_metadata(const json& meta) {
   report_.spec_model = suite_.spec.model;
   report_.spec_file = suite_.spec.file;
   report_.software_version = meta.value("software_version", "");
+  // The method that judged the run when it was recorded: before captures said, version 1.
+  report_.recorded_analysis_method =
+      meta.value("analysis_method", analysis::kUnversionedAnalysisMethod);
   report_.host_name = meta.value("host", "");
   report_.operator_name = meta.value("operator", "");
   report_.started_at = meta.value("started_at", "");

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "bench/analysis/checks.hpp"
+#include "bench/analysis/method.hpp"
 #include "bench/report/json_report.hpp"
 #include "bench/report/junit_report.hpp"
 #include "bench/report/report_files.hpp"
@@ -229,6 +230,7 @@ void RunSession::write_metadata() {
       {"format", "dermabench-capture"},
       {"capture_format_version", store::kCaptureFormatVersion},
       {"software_version", DERMA_VERSION},
+      {"analysis_method", analysis::kAnalysisMethodVersion},
       {"started_at", report_.started_at},
       {"host", report_.host_name},
       {"operator", report_.operator_name},
@@ -442,6 +444,7 @@ RunOutcome RunSession::run_steps() {
   report_.spec_model = suite_.spec.model;
   report_.spec_file = suite_.spec.file;
   report_.software_version = DERMA_VERSION;
+  report_.recorded_analysis_method = analysis::kAnalysisMethodVersion;  // recorded and judged now
   report_.host_name = host_name();
   report_.operator_name = options_.operator_name;
   report_.started_at = utc_now_iso8601();

@@ -100,14 +100,20 @@ def test_a_file_that_is_not_a_capture_exits_2(env):
 
 
 def test_the_committed_version_1_capture_still_analyses_to_its_report(env):
-    """fixtures/captures holds a capture of format version 1 and the report it produced;
-    every later build must read it and reach the same checks."""
+    """fixtures/captures holds a capture of format version 1 and its expected report; every
+    later build must read it and reach the same checks. The expected report changes only
+    with the analysis method, as a reviewed change (its version is in the report), and the
+    replay says that the method differs from the one that judged the run when recorded."""
     capture = env.path("fixtures", "captures", "small-DR-192-0.50-v1.drcap")
     expected = load(env.path("fixtures", "captures", "small-DR-192-0.50-v1.report.json"))
     out = env.out("committed")
     again = analyze(env, capture, out)
     expect(again.returncode == expected["exit_code"], describe(again))
     replayed = load(os.path.join(out, "report.json"))
+    method = replayed["analysis_method"]
+    expect(method["version"] == expected["analysis_method"]["version"], method)
+    expect(method["recorded_version"] == 1 and method["differs_from_recorded"], method)
+    expect("judged by analysis method 1 when recorded, now by method" in again.stdout, again.stdout)
     expect(replayed["verdict"] == expected["verdict"], replayed["verdict"])
     for want, got in zip(expected["checks"], replayed["checks"]):
         expect(want["id"] == got["id"] and want["verdict"] == got["verdict"], (want["id"], got["verdict"]))
