@@ -76,9 +76,11 @@ double biweight(double residual, double c) {
   return std::abs(u) >= 1.0 ? 0.0 : (1.0 - u * u) * (1.0 - u * u);
 }
 
-// ISO 16610-71's robust Gaussian regression takes c = 4.4685 x median |residual|: for
-// Gaussian noise that is 3 sigma, so the surface keeps its full weight and outliers none.
-constexpr double kBiweightScale = 4.4685;
+// The robust Gaussian regression filters (ISO 16610-31 for profiles, -71 for areal surfaces,
+// after Brinkmann, Bodschwinna and Lemke) take c = 4.4478 x median |residual|, which is
+// 3 sigma for Gaussian noise (median |r| = 0.6745 sigma): the surface keeps nearly full
+// weight, channels, rims, dust and spikes none.
+constexpr double kBiweightScale = 3.0 / 0.6745;
 
 // Which eighth of the plane around the centre a ring point lies in.
 int octant(double dr, double dc) {
