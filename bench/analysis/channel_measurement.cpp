@@ -408,6 +408,7 @@ void ChannelMeasurer::measure_floor(const LocalReference& reference, Channel& ou
   double floor_um = deepest_um;
   double floor_r = pr, floor_c = pc;
   double shallowest_um = deepest_um - band_um;  // the least depth the floor may read
+  bool floor_shaped = false;  // a flat floor, or a bowl with its bottom among the floor points
   double q[6];
   const bool fitted = floor_.size() >= 6 && fit.solve(q);
   if (const auto flat = flat_floor_depth(reference, deepest, band_um, in_band, sigma)) {
@@ -415,6 +416,7 @@ void ChannelMeasurer::measure_floor(const LocalReference& reference, Channel& ou
     floor_r = flat->r;
     floor_c = flat->c;
     shallowest_um = flat->shallowest_um;
+    floor_shaped = true;
   } else if (fitted) {
     const double det = 4.0 * q[3] * q[4] - q[5] * q[5];
     const bool has_bottom = q[3] < 0 && q[4] < 0 && det > 0;  // a maximum of depth
@@ -433,11 +435,12 @@ void ChannelMeasurer::measure_floor(const LocalReference& reference, Channel& ou
       floor_um = quadratic_at(q, vr, vc);
       floor_r = pr + vr;
       floor_c = pc + vc;
+      floor_shaped = true;
     }
   }
   // Could the floor lie in unreadable points next to it? Near its floor a channel's depth is
   // concave (a bowl), so the depth at an unreadable point is at most what any straight line
-  // through two readable points beside it leads to. When even the least of those leads deeper
+  // through two readable points on a ray from it leads to. When even the least of those leads deeper
   // than anything seen, by more than the noise, and so does the bowl fitted to the floor, the
   // floor may be hidden there; where no line can be drawn, the bowl alone decides. (Either
   // alone is fooled: lines through a pointed floor all overshoot when the points beyond it are
@@ -448,10 +451,16 @@ void ChannelMeasurer::measure_floor(const LocalReference& reference, Channel& ou
     for (const auto& d : kNeighbours) {
       const int ur = r + d[0], uc = c + d[1];
       if (!w_.contains(ur, uc) || !std::isnan(w_.height_um[w_.at(ur, uc)])) continue;
+      // Lines through any two readable points of the three beyond u in each direction: on a
+      // steep wall that loses every other point, pairs next to each other are rare.
       double bound = std::numeric_limits<double>::infinity();
       for (const auto& e : kNeighbours) {
-        const double d1 = depth(ur + e[0], uc + e[1]), d2 = depth(ur + 2 * e[0], uc + 2 * e[1]);
-        if (!std::isnan(d1) && !std::isnan(d2)) bound = std::min(bound, 2.0 * d1 - d2);
+        double along[4];
+        for (int k = 1; k <= 3; ++k) along[k] = depth(ur + k * e[0], uc + k * e[1]);
+        for (int k = 1; k <= 2; ++k)
+          for (int m = k + 1; m <= 3; ++m)
+            if (!std::isnan(along[k]) && !std::isnan(along[m]))
+              bound = std::min(bound, along[k] + (along[k] - along[m]) * k / (m - k));
       }
       const double beyond_um = deepest_um + jump_um;
       const bool bowl_deeper = !fitted || quadratic_at(q, ur - pr, uc - pc) > beyond_um;
@@ -482,6 +491,25 @@ void ChannelMeasurer::measure_floor(const LocalReference& reference, Channel& ou
 
   const HeightMap& map = context_.map;
   out.depth_um = floor_um;
+  const auto bracketed = [&](int r, int c, const auto& depth_at) {
+    static constexpr int kAxes[4][2] = {{0, 1}, {1, 0}, {1, 1}, {1, -1}};
+    int axes = 0;
+    for (const auto& a : kAxes) {
+      int sides = 0;
+      for (const int s : {1, -1})
+        for (int k = 1; k <= 3; ++k)
+          if (!std::isnan(depth_at(r + s * k * a[0], c + s * k * a[1]))) {
+            ++sides;
+            break;
+          }
+      axes += sides == 2;
+    }
+    return axes >= 2;
+  };
+  // Neither flat nor a bowl: the deepest point alone stands for the floor only where points
+  // were read around it, on both sides along two axes at least (within 3 pixels). A point on
+  // a wall whose floor is unreadable has readable points on its upper side only.
+  if (!floor_shaped && !bracketed(pr, pc, depth)) hidden = true;
   if (hidden) {
     out.state = ChannelState::FloorUnreadable;
     out.depth_um = deepest_um;  // at least this deep
@@ -493,6 +521,14 @@ void ChannelMeasurer::measure_floor(const LocalReference& reference, Channel& ou
 }
 
 // ---------------------------------------------------------------------------------------
+
+bool ChannelMeasurer::floor_near_edge(const Channel& ch) const {
+  const HeightMap& map = context_.map;
+  const double r = (ch.x_um - map.x_um(0)) / map.pitch_um;
+  const double c = (ch.y_um - map.y_um(0)) / map.pitch_um;
+  return r < kMarginPx || c < kMarginPx || r > map.rows - 1 - kMarginPx ||
+         c > map.cols - 1 - kMarginPx;
+}
 
 Channel ChannelMeasurer::measure(const ChannelRegion& region) {
   const HeightMap& map = context_.map;
@@ -536,7 +572,10 @@ Channel ChannelMeasurer::measure(const ChannelRegion& region) {
   } else {
     measure_floor(*reference, ch);
   }
-  if (on_edge || !contained) ch.state = ChannelState::CutByEdge;
+  // Cut: an unreadable area runs on out of the window, or the map's edge cuts the channel
+  // where its floor is (the floor itself may lie beyond). A channel whose shallow end only
+  // touches the edge, its floor well inside, is measured.
+  if (!contained || (on_edge && floor_near_edge(ch))) ch.state = ChannelState::CutByEdge;
   return ch;
 }
 

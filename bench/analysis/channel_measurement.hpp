@@ -86,6 +86,7 @@ class ChannelMeasurer {
                                             double band_um, int in_band, double sigma_um);
   double plane_at(const double plane[3], int k) const;
   void centroid_position(Channel& out) const;
+  bool floor_near_edge(const Channel& ch) const;
 
   const MeasurementContext& context_;
   Window w_;

@@ -125,7 +125,8 @@ Analysis analyse_roll(const RollRecord& roll, const ScanRecord& scan,
     if (!roll_issue && !scan_issue) {
       // A margin of two needle diameters keeps predicted pits whole inside the map.
       const double margin_um = 2.0 * geometry.needle_diameter_mm * 1000.0;
-      out.predicted = predictions_in_scan(predict_punctures(roll, geometry), scan.map, margin_um);
+      out.predicted = predictions_in_scan(predict_punctures(roll, geometry), scan.map, margin_um,
+                                          geometry.needle_diameter_mm * 500.0);
       const double tolerance_um = 0.4 * lattice_spacing_um(geometry);
       match = match_to_lattice(out.channels, out.predicted, tolerance_um,
                                geometry.needle_diameter_mm * 1000.0);

@@ -63,8 +63,27 @@ std::vector<PredictedChannel> predict_punctures(const RollRecord& roll,
   return out;
 }
 
+namespace {
+
+// Whether the scanner read at least a quarter of the points within radius_px of (r, c).
+bool seen_around(const HeightMap& map, int r, int c, int radius_px) {
+  int all = 0, read = 0;
+  for (int dr = -radius_px; dr <= radius_px; ++dr)
+    for (int dc = -radius_px; dc <= radius_px; ++dc) {
+      if (dr * dr + dc * dc > radius_px * radius_px) continue;
+      const int rr = r + dr, cc = c + dc;
+      if (rr < 0 || cc < 0 || rr >= map.rows || cc >= map.cols) continue;
+      ++all;
+      read += !std::isnan(map.at(rr, cc));
+    }
+  return read * 4 >= all;
+}
+
+}  // namespace
+
 std::vector<PredictedChannel> predictions_in_scan(const std::vector<PredictedChannel>& predicted,
-                                                  const HeightMap& map, double margin_um) {
+                                                  const HeightMap& map, double margin_um,
+                                                  double seen_radius_um) {
   std::vector<PredictedChannel> out;
   if (map.rows <= 0 || map.cols <= 0 || !(map.pitch_um > 0)) return out;
   const double x_lo = map.x_um(0) + margin_um, x_hi = map.x_um(map.rows - 1) - margin_um;
@@ -73,7 +92,8 @@ std::vector<PredictedChannel> predictions_in_scan(const std::vector<PredictedCha
     if (p.x_um < x_lo || p.x_um > x_hi || p.y_um < y_lo || p.y_um > y_hi) continue;
     const int r = static_cast<int>(std::lround((p.x_um - map.x0_um) / map.pitch_um));
     const int c = static_cast<int>(std::lround((p.y_um - map.y0_um) / map.pitch_um));
-    if (std::isnan(map.at(r, c))) continue;  // the scanner did not see it: no judgement
+    const int radius_px = std::max(0, static_cast<int>(std::lround(seen_radius_um / map.pitch_um)));
+    if (!seen_around(map, r, c, radius_px)) continue;  // the scanner did not see it: no judgement
     out.push_back(p);
   }
   return out;

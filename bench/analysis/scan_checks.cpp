@@ -103,8 +103,8 @@ CheckResult scan_penetration_depth(const std::vector<Channel>& all, const SpecLi
 }
 
 // The needles' lattice read off the channels' positions (lattice_density.hpp): channels whose
-// position is known (not cut by the edge; an unreadable floor still has its place) on the
-// whole map, taken as one pass. The plain count over the readable area is kept as a figure: it
+// position is known (not cut by the edge; an unreadable floor still has its place) at least a
+// needle's radius inside the map, taken as one pass. The plain count over the readable area is kept as a figure: it
 // is what a window's edge effect does to a count.
 CheckResult scan_channel_density(const HeightMap& map, const std::vector<Channel>& channels,
                                  std::size_t readable, const RollerGeometry& geometry,
@@ -117,9 +117,16 @@ CheckResult scan_channel_density(const HeightMap& map, const std::vector<Channel
   const double area_cm2 = double(readable) * map.pitch_um * map.pitch_um / 1e8;
   if (!(area_cm2 > 0)) return error_result(result, "no readable pixel in the scan");
 
+  // Channels within a needle's radius of the map's edge are left out, all of them: a row of
+  // the lattice along the edge kept in part would break Pick's count (the cut ones are some of
+  // it), and at a needle's radius no lattice row lies within the few um of scatter of it.
+  const double guard_um = geometry.needle_diameter_mm * 500.0;
+  const double x_lo = map.x_um(0) + guard_um, x_hi = map.x_um(map.rows - 1) - guard_um;
+  const double y_lo = map.y_um(0) + guard_um, y_hi = map.y_um(map.cols - 1) - guard_um;
   std::vector<PlanePoint> placed;
   for (const Channel& c : channels)
-    if (!c.partial()) placed.push_back({c.x_um, c.y_um});
+    if (!c.partial() && c.x_um >= x_lo && c.x_um <= x_hi && c.y_um >= y_lo && c.y_um <= y_hi)
+      placed.push_back({c.x_um, c.y_um});
   const double spacing_um =
       1000.0 * std::min(M_PI * geometry.drum_diameter_mm / geometry.needles_per_disc,
                         geometry.width_mm / geometry.discs);

@@ -58,16 +58,22 @@ TEST_CASE("only predictions the scan can judge are kept") {
   map.cols = 100;
   map.pitch_um = 20;
   map.height_um.assign(100 * 100, 0.0f);
-  map.height_um[50 * 100 + 80] = HeightMap::kNoData;
+  // An unreadable patch around (50, 80): nothing of a channel there could be seen.
+  for (int r = 45; r <= 55; ++r)
+    for (int c = 75; c <= 85; ++c) map.height_um[r * 100 + c] = HeightMap::kNoData;
+  // One unreadable point where a channel is (a steep wall, a dropout) leaves it judged.
+  map.height_um[30 * 100 + 30] = HeightMap::kNoData;
   std::vector<PredictedChannel> predicted{
       {0, 0, 1000, 1000, 0, 0},  // inside
       {0, 1, 100, 1000, 0, 0},   // within the margin of the edge
-      {0, 2, 1000, 1600, 0, 0},  // on an unreadable pixel
+      {0, 2, 1000, 1600, 0, 0},  // in the unreadable patch
       {0, 3, 5000, 1000, 0, 0},  // outside
+      {0, 4, 600, 600, 0, 0},    // on one unreadable point
   };
-  const auto kept = predictions_in_scan(predicted, map, 500);
-  REQUIRE(kept.size() == 1);
+  const auto kept = predictions_in_scan(predicted, map, 500, 100);
+  REQUIRE(kept.size() == 2);
   CHECK(kept[0].index == 0);
+  CHECK(kept[1].index == 4);
 }
 
 TEST_CASE("the lattice spacing is the nearer of needle pitch and disc pitch") {

@@ -197,7 +197,7 @@ TEST_CASE("steep walls almost all unreadable: measured right, or reported unmeas
   INFO(name(shape) << ": " << e << " of " << truth.size());
   CHECK(e.found == truth.size());
   CHECK(e.extra == 0);
-  CHECK(e.measured >= truth.size() / 2);
+  CHECK(e.measured >= truth.size() / 3);  // a floor read at one point, nothing round it, is not
   CHECK(e.worst <= 10.0);
   for (const Channel& c : t.found.channels) {
     CHECK((c.state == ChannelState::Measured || c.state == ChannelState::FloorUnreadable));

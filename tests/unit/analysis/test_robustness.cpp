@@ -182,7 +182,7 @@ TEST_CASE("a second pass over the same track leaves no needle missing and nothin
   auto found = detect_channels(map);
   REQUIRE(found);
   const auto predicted =
-      predictions_in_scan(predict_punctures(roll, o.geometry), map, 2 * needle_um);
+      predictions_in_scan(predict_punctures(roll, o.geometry), map, 2 * needle_um, needle_um / 2);
   const auto match = match_to_lattice(found->channels, predicted, tolerance_um, needle_um);
 
   std::map<int, int> per_pass;
