@@ -42,7 +42,7 @@ TEST_CASE("a channel shallower than the needle's cone is a cone, a deeper one a 
   CHECK(cone.kind == ChannelKind::Cone);
   CHECK(cone.opening_radius_um < kNeedle.shank_radius_um);
   CHECK(height_at(cone, 0, cone.opening_radius_um) == Approx(0).margin(1e-9));  // the lip
-  CHECK(height_at(cone, 0, 0) == Approx(-300));                                // the floor
+  CHECK(height_at(cone, 0, 0) == Approx(-300));                                 // the floor
 
   const ChannelShape deep = imprint_channel(0, 0, 600, kNeedle, imprint_settings(), kStroke);
   CHECK(deep.kind == ChannelKind::ConeCylinder);
@@ -84,8 +84,9 @@ TEST_CASE("the slot's length follows the needle's path through the phantom as th
     }
     return widest;
   };
-  for (const NeedleStroke& n : {NeedleStroke{10'000, 500, 325, 1}, NeedleStroke{10'000, 250, 160, 1},
-                                NeedleStroke{10'000, 1'500, 975, 1}, NeedleStroke{5'000, 500, 400, 1}}) {
+  for (const NeedleStroke& n :
+       {NeedleStroke{10'000, 500, 325, 1}, NeedleStroke{10'000, 250, 160, 1},
+        NeedleStroke{10'000, 1'500, 975, 1}, NeedleStroke{5'000, 500, 400, 1}}) {
     INFO("L " << n.needle_length_um << " p " << n.penetration_um << " R " << n.drum_radius_um);
     CHECK(kinematic_slot_half_length_um(n) == Approx(exact_half_length(n)).epsilon(0.002));
   }
@@ -127,9 +128,9 @@ TEST_CASE("the rim stands its height at the opening and falls off outside") {
   CHECK(height_at(s, 0, r + 0.01) == Approx(0.01 / std::tan(M_PI / 12)));
   CHECK(height_at(s, 0, r + 5 * std::tan(M_PI / 12) + 0.01) == Approx(5).margin(0.01));
   CHECK(height_at(s, 0, r + r) == Approx(5 * std::exp(-1.0)));  // one width out
-  CHECK(height_at(s, 0, s.reach_rho_um()) < 0.002 * 5);  // where the bounding box ends
-  CHECK(height_at(s, 0, r - 1) < 0);  // inside: the wall
-  CHECK(height_at(s, 0, 0) == Approx(-300));  // the rim does not lift the floor
+  CHECK(height_at(s, 0, s.reach_rho_um()) < 0.002 * 5);         // where the bounding box ends
+  CHECK(height_at(s, 0, r - 1) < 0);                            // inside: the wall
+  CHECK(height_at(s, 0, 0) == Approx(-300));                    // the rim does not lift the floor
 }
 
 TEST_CASE("every kind's floor lies at the form's height at its centre minus the truth's depth") {

@@ -17,8 +17,8 @@ TEST_CASE("the ideal lane is the plane rigsim always drew, and nothing more") {
   const Phantom phantom(derive_seed(42, Stream::Lane), phantom_preset("ideal")->form);
   for (int k = 0; k < kLanes; ++k) {
     // The historical draws: offset in [200, 400], slopes in [-1, 1] um/mm.
-    std::mt19937_64 rng(derive_seed(derive_seed(42, Stream::Lane), Stream::Lane,
-                                    static_cast<std::uint64_t>(k)));
+    std::mt19937_64 rng(
+        derive_seed(derive_seed(42, Stream::Lane), Stream::Lane, static_cast<std::uint64_t>(k)));
     std::uniform_real_distribution<double> offset(200.0, 400.0), slope(-1.0, 1.0);
     const PhantomForm& form = phantom.lane(k).form;
     CHECK(form.plane.offset_um == offset(rng));
@@ -53,8 +53,8 @@ TEST_CASE("a cylindrical former drops by its sagitta across the scan, a sphere b
   const double sagitta_um = 25'000 - std::sqrt(25'000.0 * 25'000 - 10'000.0 * 10'000);
   CHECK(sagitta_um == Approx(2'087.1).margin(0.1));
   // As the scanner sees it (no noise, 1-nm steps), at 20 um over y = 0 .. 20 mm.
-  HeightMapSynth synth(cylinder, {}, ScanWindow{30'000, 0, 1, 1'001, 20}, test::exact_scanner(),
-                       1, 2);
+  HeightMapSynth synth(cylinder, {}, ScanWindow{30'000, 0, 1, 1'001, 20}, test::exact_scanner(), 1,
+                       2);
   const test::HeightMap map = test::synthesise(synth);
   CHECK(map.at(0, 500) - map.at(0, 0) == Approx(sagitta_um).margin(0.002));
   CHECK(map.at(0, 500) - map.at(0, 1000) == Approx(sagitta_um).margin(0.002));
@@ -114,10 +114,10 @@ TEST_CASE("the scan's row-by-row relief equals the form's, and its slope bound h
       steepest_deg = std::max(steepest_deg, std::atan(std::hypot(g.x, g.y)) * 180 / M_PI);
       // The analytic gradient is the form's own.
       const double h = 0.01;
-      CHECK(g.x == Approx((form.height_um(x + h, y) - form.height_um(x - h, y)) / (2 * h))
-                       .margin(1e-6));
-      CHECK(g.y == Approx((form.height_um(x, y + h) - form.height_um(x, y - h)) / (2 * h))
-                       .margin(1e-6));
+      CHECK(g.x ==
+            Approx((form.height_um(x + h, y) - form.height_um(x - h, y)) / (2 * h)).margin(1e-6));
+      CHECK(g.y ==
+            Approx((form.height_um(x, y + h) - form.height_um(x, y - h)) / (2 * h)).margin(1e-6));
     }
   }
   CHECK(steepest_deg <= steepest_form_slope_deg(settings));

@@ -160,7 +160,8 @@ TEST_CASE("realistic scans are the same bytes for the same roller, seed and comm
     INFO(file);
     const RollerDefinition def = test::fixture_roller(file);
     TestHost a(def, def.seed), b(def, def.seed), other(def, def.seed + 1);
-    const Scanned sa = roll_and_scan(a, 20), sb = roll_and_scan(b, 20), so = roll_and_scan(other, 20);
+    const Scanned sa = roll_and_scan(a, 20), sb = roll_and_scan(b, 20),
+                  so = roll_and_scan(other, 20);
     CHECK(sa.heights_nm == sb.heights_nm);
     CHECK(sa.heights_nm != so.heights_nm);
     CHECK(truth_json(a.fw).dump() == truth_json(b.fw).dump());

@@ -101,8 +101,8 @@ TEST_CASE("the scanner loses points on walls steeper than its acceptance angle, 
 TEST_CASE("the shank's vertical wall is lost as a cliff whatever its angle in the map") {
   ChannelShapeSettings phantom;
   phantom.imprint = true;
-  const ChannelShape deep = imprint_channel(1'000, 1'000, 700, kNeedle, phantom,
-                                            NeedleStroke{10'000, 1'000, 720, 1});
+  const ChannelShape deep =
+      imprint_channel(1'000, 1'000, 700, kNeedle, phantom, NeedleStroke{10'000, 1'000, 720, 1});
   REQUIRE(deep.kind == ChannelKind::ConeCylinder);
   ScannerSettings scanner = test::exact_scanner();
   scanner.acceptance_deg = 89;
@@ -134,7 +134,8 @@ TEST_CASE("random losses and spikes come at their rates, spikes as single-pixel 
   const test::HeightMap map = test::synthesise(synth);
   int lost = 0, spikes = 0;
   for (double h : map.um) {
-    if (h != h) ++lost;
+    if (h != h)
+      ++lost;
     else if (std::abs(h - 300) > 1e-9) {
       ++spikes;
       CHECK(std::abs(h - 300) >= 0.3 * 40 - 0.001);

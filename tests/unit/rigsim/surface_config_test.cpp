@@ -157,8 +157,8 @@ TEST_CASE("phantom and scanner section errors name the file, the line and the pr
     CHECK_THAT(error_of("scanner: typical\n"), Contains("bad.yaml:5: 'scanner' must be a map"));
   }
   SECTION("a form steeper than the scanner reads") {
-    const std::string e = error_of(
-        "phantom: {preset: harsh}\nscanner: {preset: harsh, acceptance_deg: 60}\n");
+    const std::string e =
+        error_of("phantom: {preset: harsh}\nscanner: {preset: harsh, acceptance_deg: 60}\n");
     CHECK_THAT(e, Contains("bad.yaml:5:"));
     CHECK_THAT(e, Contains("the phantom's form reaches a slope of"));
   }
