@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "drivers/protocol/messages.hpp"
+#include "fixtures/rigsim/phantom.hpp"
 
 using namespace derma;
 using rigsim::HeightMapSynth;
@@ -14,11 +15,10 @@ namespace {
 
 // A flat, level lane surface and no pits: every pixel is the surface plus the noise.
 std::vector<double> flat_noise_um(std::uint64_t seed, int rows, int cols) {
-  rigsim::LaneSurface flat;
-  flat.offset_um = 100.0;
-  flat.slope_x_um_per_mm = 0.0;
-  flat.slope_y_um_per_mm = 0.0;
-  HeightMapSynth synth(flat, {}, rigsim::ScanWindow{1'000, 0, rows, cols, 10}, 62.5, seed);
+  rigsim::PhantomForm flat;
+  flat.plane.offset_um = 100.0;
+  HeightMapSynth synth(flat, {}, rigsim::ScanWindow{1'000, 0, rows, cols, 10},
+                       rigsim::ScannerSettings{}, seed, seed);
   std::vector<double> noise;
   std::vector<std::int32_t> row;
   for (int r = 0; r < rows; ++r) {
@@ -60,9 +60,9 @@ TEST_CASE("the scanner's noise is the same for the same seed and differs between
 }
 
 TEST_CASE("pixels beyond the lane's width carry no data") {
-  rigsim::LaneSurface flat;
+  rigsim::PhantomForm flat;
   HeightMapSynth synth(flat, {}, rigsim::ScanWindow{1'000, rigsim::kLaneWidth_um - 20, 1, 5, 10},
-                       62.5, 1);
+                       rigsim::ScannerSettings{}, 1, 1);
   std::vector<std::int32_t> row;
   synth.row(0, row);
   REQUIRE(row.size() == 5);

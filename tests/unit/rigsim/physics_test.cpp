@@ -80,7 +80,7 @@ TEST_CASE("the scan shows every channel as a pit of its depth and nothing else")
   CHECK(done.scan_delay_ms > 1000);
   CHECK(done.scan_delay_ms < 10'000);
   const Map m = collect_map(host);
-  const LaneSurface& surface = host.fw.phantom().lane(0).surface;
+  const PhantomForm& surface = host.fw.phantom().lane(0).form;
 
   int inside = 0;
   for (const Channel& c : host.fw.phantom().lane(0).channels) {

@@ -1,0 +1,165 @@
+// The roller file's `phantom:` and `scanner:` sections: presets, overrides, and errors as
+// clear as the rest of the file's (FILE:LINE: problem).
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <string>
+
+#include "fixtures/rigsim/roller_definition.hpp"
+#include "fixtures/rigsim/surface_presets.hpp"
+
+using namespace derma::rigsim;
+
+namespace {
+
+const char* kHead = R"(model: DR-192-0.50
+serial: SIM-0001
+geometry: {discs: 8, needles_per_disc: 24, drum_diameter_mm: 20.0, width_mm: 20.0,
+           needle_length_mm: 0.50, needle_diameter_mm: 0.25}
+)";
+
+// The head (lines 1-4) and then `sections` from line 5 on.
+std::string roller_with(const std::string& sections) {
+  return std::string(kHead) + sections;
+}
+
+std::string error_of(const std::string& sections) {
+  auto def = parse_roller(roller_with(sections), "bad.yaml");
+  REQUIRE_FALSE(def.has_value());
+  return def.error().message;
+}
+
+}  // namespace
+
+TEST_CASE("without phantom or scanner sections a roller gets the default preset, ideal") {
+  CHECK(kDefaultPreset == "ideal");
+  auto def = parse_roller(kHead, "roller.yaml");
+  REQUIRE(def.has_value());
+  CHECK(def->phantom.preset == "ideal");
+  CHECK(def->scanner.preset == "ideal");
+  CHECK_FALSE(def->phantom.channels.imprint);
+  CHECK(def->phantom.form.tilt_max_um_per_mm == 1.0);
+  CHECK(def->phantom.form.curvature_radius_mm == 0);
+  CHECK(def->phantom.form.waviness_um == 0);
+  CHECK(def->scanner.settings.noise_sd_um == 0.5);
+  CHECK(def->scanner.settings.step_nm == 100);
+  CHECK(def->scanner.settings.reads_everything());
+  CHECK(def->scanner.settings.spikes_ppm == 0);
+  CHECK(def->scanner.settings.dust_particles == 0);
+}
+
+TEST_CASE("a preset is the starting point and single keys override it") {
+  auto def = parse_roller(roller_with(R"(phantom:
+  preset: harsh
+  rim_height_um: 2
+  curvature: sphere
+  curvature_radius_mm: 500
+  waviness_wavelength_mm: [3, 4]
+  tilt_max_deg: 0.5
+scanner: {preset: typical, noise_sd_um: 0.3, step_nm: 50, floor_loss: 0.1}
+)"),
+                          "roller.yaml");
+  REQUIRE(def.has_value());
+  const PhantomSettings& p = def->phantom;
+  CHECK(p.preset == "harsh");
+  CHECK(p.channels.imprint);
+  CHECK(p.channels.rim_height_um == 2);
+  CHECK(p.channels.slot_retention == phantom_preset("harsh")->channels.slot_retention);
+  CHECK(p.form.curvature == Curvature::Sphere);
+  CHECK(p.form.curvature_radius_mm == 500);
+  CHECK(p.form.waviness_um == 10);
+  CHECK(p.form.wavelength_min_mm == 3);
+  CHECK(p.form.wavelength_max_mm == 4);
+  CHECK(p.form.tilt_max_um_per_mm == Approx(std::tan(0.5 * M_PI / 180) * 1000));
+  const ScannerSettings& s = def->scanner.settings;
+  CHECK(def->scanner.preset == "typical");
+  CHECK(s.noise_sd_um == 0.3);
+  CHECK(s.step_nm == 50);
+  CHECK(s.floor_loss == 0.1);
+  CHECK(s.steep_loss == scanner_preset("typical")->settings.steep_loss);
+}
+
+TEST_CASE("the needle's point is part of the geometry, with defaults") {
+  auto plain = parse_roller(kHead, "roller.yaml");
+  REQUIRE(plain.has_value());
+  CHECK(plain->geometry.needle_tip_angle_deg == 30);
+  CHECK(plain->geometry.needle_tip_radius_um == 15);
+  std::string text = kHead;
+  text.replace(text.find("needle_diameter_mm: 0.25}"), 25,
+               "needle_diameter_mm: 0.25, needle_tip_angle_deg: 20, needle_tip_radius_um: 8}");
+  auto def = parse_roller(text, "roller.yaml");
+  REQUIRE(def.has_value());
+  CHECK(def->geometry.needle_tip_angle_deg == 20);
+  CHECK(def->geometry.needle_tip_radius_um == 8);
+}
+
+TEST_CASE("phantom and scanner section errors name the file, the line and the problem") {
+  using Catch::Contains;
+  SECTION("an unknown preset") {
+    const std::string e = error_of("phantom:\n  preset: rough\n");
+    CHECK_THAT(e, Contains("bad.yaml:6:"));
+    CHECK_THAT(e, Contains("unknown phantom preset 'rough' (expected ideal, typical or harsh)"));
+  }
+  SECTION("an unknown key (a typo must not pass as an extra key)") {
+    const std::string e = error_of("scanner:\n  preset: typical\n  nois_sd_um: 0.2\n");
+    CHECK_THAT(e, Contains("bad.yaml:7:"));
+    CHECK_THAT(e, Contains("unknown key 'scanner.nois_sd_um'"));
+    CHECK_THAT(e, Contains("noise_sd_um"));
+  }
+  SECTION("a number out of range") {
+    const std::string e = error_of("scanner:\n  steep_loss: 1.5\n");
+    CHECK_THAT(e, Contains("bad.yaml:6:"));
+    CHECK_THAT(e, Contains("'scanner.steep_loss' = 1.5 is out of range [0, 1]"));
+  }
+  SECTION("a negative waviness") {
+    const std::string e = error_of("phantom: {preset: typical, waviness_um: -3}\n");
+    CHECK_THAT(e, Contains("bad.yaml:5:"));
+    CHECK_THAT(e, Contains("waviness_um"));
+    CHECK_THAT(e, Contains("negative"));
+  }
+  SECTION("a step that is not a whole number of nm") {
+    const std::string e = error_of("scanner:\n  step_nm: 2.5\n");
+    CHECK_THAT(e, Contains("bad.yaml:6:"));
+    CHECK_THAT(e, Contains("'scanner.step_nm' must be an integer"));
+  }
+  SECTION("a floor rounding wider than half the needle's radius") {
+    const std::string e = error_of("phantom:\n  preset: typical\n  floor_rounding_um: 80\n");
+    CHECK_THAT(e, Contains("bad.yaml:7:"));
+    CHECK_THAT(e, Contains("out of range [0, 62.5] um"));
+  }
+  SECTION("a rim on a Gaussian pit") {
+    const std::string e = error_of("phantom:\n  preset: ideal\n  rim_height_um: 3\n");
+    CHECK_THAT(e, Contains("bad.yaml:6:"));
+    CHECK_THAT(e, Contains("needs channel_shape: imprint"));
+  }
+  SECTION("an unknown channel shape or curvature") {
+    CHECK_THAT(error_of("phantom: {channel_shape: square}\n"),
+               Contains("unknown phantom.channel_shape 'square' (expected gaussian or imprint)"));
+    CHECK_THAT(error_of("phantom: {curvature: saddle}\n"),
+               Contains("unknown phantom.curvature 'saddle'"));
+  }
+  SECTION("a former tighter than 25 mm, or too small for the lane") {
+    const std::string tight =
+        error_of("phantom:\n  curvature: cylinder\n  curvature_radius_mm: 20\n");
+    CHECK_THAT(tight, Contains("bad.yaml:7:"));
+    CHECK_THAT(tight, Contains("below the tightest former, 25 mm"));
+    const std::string sphere =
+        error_of("phantom:\n  curvature: sphere\n  curvature_radius_mm: 40\n");
+    CHECK_THAT(sphere, Contains("bad.yaml:7:"));
+    CHECK_THAT(sphere, Contains("a sphere must reach the lane's farthest point"));
+  }
+  SECTION("wavelengths that are not [shortest, longest]") {
+    CHECK_THAT(error_of("phantom:\n  waviness_wavelength_mm: [5, 2]\n"),
+               Contains("bad.yaml:6: 'phantom.waviness_wavelength_mm': the longest"));
+    CHECK_THAT(error_of("phantom:\n  waviness_wavelength_mm: 3\n"),
+               Contains("must be a list of two numbers"));
+  }
+  SECTION("a section that is not a map") {
+    CHECK_THAT(error_of("scanner: typical\n"), Contains("bad.yaml:5: 'scanner' must be a map"));
+  }
+  SECTION("a form steeper than the scanner reads") {
+    const std::string e =
+        error_of("phantom: {preset: harsh}\nscanner: {preset: harsh, acceptance_deg: 60}\n");
+    CHECK_THAT(e, Contains("bad.yaml:5:"));
+    CHECK_THAT(e, Contains("the phantom's form reaches a slope of"));
+  }
+}
