@@ -53,9 +53,9 @@ std::uint64_t scan_digest(const RollerDefinition& roller, proto::RowEncoding enc
 }  // namespace
 
 TEST_CASE("a scan with the ideal presets is byte-identical to the Gaussian-pit synthesis") {
-  const RollerDefinition roller = test::fixture_roller("nominal-DR-192-0.50.yaml");
+  const RollerDefinition roller = test::ideal_fixture_roller("nominal-DR-192-0.50.yaml");
   CHECK(scan_digest(roller, proto::RowEncoding::Int32) == 0xd1185fc31ef4fe6bull);
   CHECK(scan_digest(roller, proto::RowEncoding::Delta) == 0xd1185fc31ef4fe6bull);
-  const RollerDefinition fine = test::fixture_roller("nominal-DR-540-0.50.yaml");
+  const RollerDefinition fine = test::ideal_fixture_roller("nominal-DR-540-0.50.yaml");
   CHECK(scan_digest(fine, proto::RowEncoding::Delta) == 0xe555fc23bd891810ull);
 }

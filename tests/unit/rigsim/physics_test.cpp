@@ -67,8 +67,9 @@ TEST_CASE("a nominal roll leaves one channel per needle per revolution at its la
     }
 }
 
-TEST_CASE("the scan shows every channel as a pit of its depth and nothing else") {
-  TestHost host("nominal-DR-192-0.50.yaml");
+TEST_CASE("the ideal scan shows every channel as a pit of its depth and nothing else") {
+  const RollerDefinition roller = test::ideal_fixture_roller("nominal-DR-192-0.50.yaml");
+  TestHost host(roller, roller.seed);
   host.hello();
   host.home();
   host.roll();

@@ -30,12 +30,25 @@ std::string error_of(const std::string& sections) {
 
 }  // namespace
 
-TEST_CASE("without phantom or scanner sections a roller gets the default preset, ideal") {
-  CHECK(kDefaultPreset == "ideal");
+TEST_CASE("without phantom or scanner sections a roller gets the default preset, typical") {
+  CHECK(kDefaultPreset == "typical");
   auto def = parse_roller(kHead, "roller.yaml");
   REQUIRE(def.has_value());
-  CHECK(def->phantom.preset == "ideal");
-  CHECK(def->scanner.preset == "ideal");
+  CHECK(def->phantom.preset == "typical");
+  CHECK(def->scanner.preset == "typical");
+  const PhantomSettings typical_phantom = *phantom_preset("typical");
+  const ScannerConfig typical_scanner = *scanner_preset("typical");
+  CHECK(def->phantom.channels.imprint == typical_phantom.channels.imprint);
+  CHECK(def->phantom.form.curvature_radius_mm == typical_phantom.form.curvature_radius_mm);
+  CHECK(def->phantom.form.waviness_um == typical_phantom.form.waviness_um);
+  CHECK(def->scanner.settings.noise_sd_um == typical_scanner.settings.noise_sd_um);
+  CHECK_FALSE(def->scanner.settings.reads_everything());
+}
+
+TEST_CASE("the ideal preset is the Gaussian-pit scan of before") {
+  auto def = parse_roller(std::string(kHead) + "phantom: {preset: ideal}\nscanner: {preset: ideal}\n",
+                          "roller.yaml");
+  REQUIRE(def.has_value());
   CHECK_FALSE(def->phantom.channels.imprint);
   CHECK(def->phantom.form.tilt_max_um_per_mm == 1.0);
   CHECK(def->phantom.form.curvature_radius_mm == 0);

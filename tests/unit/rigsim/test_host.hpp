@@ -21,6 +21,15 @@ inline RollerDefinition fixture_roller(const std::string& name) {
   return *def;
 }
 
+// The same roller on the ideal phantom and scanner (Gaussian pits, every point read), for the
+// tests of what the ideal model promises exactly.
+inline RollerDefinition ideal_fixture_roller(const std::string& name) {
+  RollerDefinition def = fixture_roller(name);
+  def.phantom = *phantom_preset("ideal");
+  def.scanner = *scanner_preset("ideal");
+  return def;
+}
+
 // The suite's typical roll and scan.
 inline proto::Roll typical_roll() {
   proto::Roll r;
