@@ -10,7 +10,8 @@ physics (fixtures/rollers/README.md), not read off a run:
     lucky needle could still scrape past the LSL;
   - eccentric: half the runout reaches the depth (cos amplitude runout / 2, force control
     absorbs the other half) and must exceed max_runout_um plus 3 sigma of the amplitude's fit
-    error (residual sd of depth * sqrt(2 / n channels));
+    error (residual sd of depth * sqrt(2 / n channels), the residual being the needles' own
+    spread and the measurement's on the virtual rig's typical scanner);
   - tilt: half the tilt reaches the depth, over max_tilt_um_per_mm plus 3 sigma of the
     slope's fit error (residual sd / (sd of the disc positions * sqrt(n)));
   - slip: the drum turns (1 - f) of the travel, slip % = 100 f (+ 0-0.2 % micro-slip, which
@@ -45,6 +46,14 @@ FRACTION_JITTER = 0.005
 LENGTH_SD_UM = 8.0
 SCAN_DELAY_S = 3.0  # ~2-3 s in the fast mode; recovery at 3 s is 0.1 %
 ENCODER_COUNTS = 4096
+# The measurement, on the virtual rig's default (typical) scanner: a floor rounded to
+# FLOOR_RADIUS_UM read at SCAN_PITCH_UM reads shallower by r^2 / (2 rho) where its bottom
+# falls r from the nearest pixel (docs/measurement.md section 3); with the offset uniform over
+# a pixel, r^2 has sd 0.105 pitch^2. Beside it the floor's noise (0.4 um, averaged a little).
+FLOOR_RADIUS_UM = 20.0
+SCAN_PITCH_UM = 20.0
+SCANNER_NOISE_UM = 0.4
+MEASUREMENT_SD_UM = math.hypot(0.105 * SCAN_PITCH_UM ** 2 / (2 * FLOOR_RADIUS_UM), SCANNER_NOISE_UM)
 
 
 def spec_limits(env):
@@ -103,8 +112,9 @@ class Physics:
         return self.per_needle_over_ref / -math.log(1 - target / MAX_FRACTION)
 
     def fit_residual_um(self):
+        """The depths' scatter about the drum's fit: the needles' own, and the measurement's."""
         f = self.fraction()
-        return self.needle_sigma_um(f, self.length_um)
+        return math.hypot(self.needle_sigma_um(f, self.length_um), MEASUREMENT_SD_UM)
 
     def channels_in_scan(self):
         return self.needles * 70.0 / (math.pi * 2 * self.radius_mm)  # 70 mm scanned
