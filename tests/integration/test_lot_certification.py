@@ -407,5 +407,34 @@ def test_a_lot_judged_by_two_analysis_methods_is_refused_unless_mixing_is_allowe
            f"method 1 (1 roller) and method {current} (1 roller)" in v.stdout, describe(v))
 
 
+def test_a_certificate_signed_before_certificates_named_the_method_still_verifies(env):
+    """fixtures/certificates/v6: a schema version 6 store and its certificate, as a bench of that
+    version wrote them; today's bench migrates the store and verifies the certificate."""
+    fixture = env.path("fixtures", "certificates", "v6")
+    db = env.out("lots-v6.db")
+    if os.path.exists(db):
+        os.remove(db)
+    con = sqlite3.connect(db)
+    with open(os.path.join(fixture, "lots-v6.sql")) as f:
+        con.executescript(f.read())
+    con.close()
+
+    v = verify(env, os.path.join(fixture, "CERT-LOT-V6.json"), db)
+    expect(v.returncode == 0, describe(v))
+    result = json.loads(v.stdout)
+    expect(result["verified"] and result["problems"] == [] and result["analysis_method"] is None
+           and result["virtual_rig_rollers"] == 2, result)
+    text = env.run_bench("lot", "verify", os.path.join(fixture, "CERT-LOT-V6.json"), "--db", db)
+    expect(text.returncode == 0 and "signed before certificates named the analysis method" in text.stdout,
+           describe(text))
+    # Its runs, migrated, read as judged by method 1.
+    for run in (1, 2):
+        show = env.run_bench("show", str(run), "--db", db, "--json")
+        expect(show.returncode == 0 and json.loads(show.stdout)["analysis_method"] == 1, describe(show))
+    con = sqlite3.connect(db)
+    expect(con.execute("PRAGMA user_version").fetchone()[0] == 7, "the store is migrated to version 7")
+    con.close()
+
+
 if __name__ == "__main__":
     main(globals())

@@ -1,6 +1,6 @@
 // A lot's certificate names the analysis method that judged every counted run and the one of
 // the bench that certified; runs judged by different methods are certified together only when
-// asked, and the certificate says so.
+// asked, and the certificate says so; certificates signed before any of this still verify.
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -25,6 +25,7 @@ namespace {
 
 const fs::path kSourceDir = DERMA_SOURCE_DIR;
 const fs::path kSpecFile = kSourceDir / "fixtures/specs/DR-192-0.50.yaml";
+const fs::path kOldCertificates = kSourceDir / "fixtures/certificates/v6";
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -229,4 +230,36 @@ TEST_CASE("a lot judged by one analysis method names it for every roller, withou
   CHECK(c.sampled_analysis_methods[0].rollers == 2);
   CHECK_THAT(read_file(certified->html_path),
              Catch::Contains("<dt>Depths judged by</dt><dd>method 2</dd>"));
+}
+
+TEST_CASE("a certificate signed before certificates named the analysis method still verifies") {
+  // fixtures/certificates/v6: a store of schema version 6 and its certificate, as a bench of
+  // that version wrote them. Opened here, the store migrates to version 7 (its runs read as
+  // method 1) and the certificate, whose record has no analysis method, verifies unchanged.
+  TempDir dir;
+  const fs::path db_file = dir.path / "lots-v6.db";
+  exec_sql(db_file, read_file(kOldCertificates / "lots-v6.sql"));
+  for (const char* file : {"CERT-LOT-V6.json", "CERT-LOT-V6.html", "CERT-LOT-V6.pdf"})
+    fs::copy_file(kOldCertificates / file, dir.path / file);
+
+  auto db = open_store(db_file);
+  CHECK(db->schema_version() == 7);
+  auto runs = db->runs_of_lot("LOT-V6");
+  REQUIRE(runs.has_value());
+  REQUIRE(runs->size() == 2);
+  for (const auto& run : *runs) CHECK(run.analysis_method == 1);
+
+  const json envelope = json::parse(read_file(dir.path / "CERT-LOT-V6.json"));
+  const json record = json::parse(envelope["record"].get<std::string>());
+  REQUIRE_FALSE(record.contains("analysis_method"));  // it is an old one
+
+  auto verified = lot::verify(*db, (dir.path / "CERT-LOT-V6.json").string());
+  REQUIRE(verified.has_value());
+  INFO((verified->problems.empty() ? std::string() : verified->problems.front()));
+  CHECK(verified->problems.empty());
+  CHECK(
+      mentions(verified->checked, "the database rows behind all 2 sampled rollers are unchanged"));
+  CHECK(verified->analysis_method == 0);
+  CHECK(verified->sampled_analysis_methods.empty());
+  CHECK(verified->virtual_rig_rollers == 2);
 }

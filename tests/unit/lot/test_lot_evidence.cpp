@@ -11,7 +11,8 @@ namespace {
 
 const std::string kSpecText = "model: DR-192-0.50\n";
 // run_record_digest of the first test case's row as bench computed it before runs named their
-// analysis method (the canonical text without the field).
+// analysis method (the canonical text without the field, computed as the digests a bench of
+// schema version 6 signed in fixtures/certificates/v6 are).
 const std::string kDigestBeforeMethods =
     "286edb9c43100c2dda3ac630878ffc79386fb9a1e8e5f2bff0bb64de56187d33";
 const std::string kSpecSha = store::sha256_hex(kSpecText);
