@@ -450,6 +450,7 @@ std::optional<std::string> Daemon::run_json(std::int64_t id) {
                {"firmware_version", text_or_null(r.firmware_version)},
                {"calibration_due", text_or_null(r.calibration_due)},
                {"software_version", text_or_null(r.software_version)},
+               {"analysis_method", r.analysis_method},
                {"created_at", text_or_null(r.created_at)},
                {"started_at", text_or_null(r.started_at)},
                {"finished_at", text_or_null(r.finished_at)},

@@ -174,8 +174,9 @@ struct LotCommand {
   std::string key_file;  // default ~/.config/dermabench/keys/SIGNER.ed25519
   std::string out_dir = ".";
   std::string certificate_file;
-  std::string trusted_keys;        // verify: "SIGNER KEY" lines kept outside the database
-  bool allow_virtual_rig = false;  // certify: a demonstration on the virtual rig's runs
+  std::string trusted_keys;          // verify: "SIGNER KEY" lines kept outside the database
+  bool allow_virtual_rig = false;    // certify: a demonstration on the virtual rig's runs
+  bool allow_mixed_methods = false;  // certify: runs judged by different analysis methods
   bool json = false;
 };
 constexpr int kExitRefused = 5;

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "bench/analysis/method.hpp"
 #include "bench/app/commands.hpp"
 #include "bench/report/run_report.hpp"
 #include "bench/store/results_db.hpp"
@@ -50,6 +51,7 @@ json run_json(const store::RunRow& r) {
           {"firmware_version", r.firmware_version},
           {"calibration_due", r.calibration_due},
           {"software_version", r.software_version},
+          {"analysis_method", r.analysis_method},
           {"created_at", r.created_at},
           {"started_at", r.started_at},
           {"finished_at", r.finished_at},
@@ -194,6 +196,7 @@ int show_command(const ShowCommand& cmd) {
                            (r.firmware_version.empty() ? "" : " firmware " + r.firmware_version)},
                {"calibration due", or_dash(r.calibration_due)},
                {"software", or_dash(r.software_version)},
+               {"analysis method", analysis::analysis_method_summary(r.analysis_method)},
                {"created", r.created_at},
                {"started", or_dash(r.started_at)},
                {"finished", or_dash(r.finished_at)},

@@ -12,6 +12,7 @@
 #include "bench/lot/lot_evidence.hpp"
 #include "bench/lot/lot_plan.hpp"
 #include "bench/lot/lot_status.hpp"
+#include "bench/report/certificate_text.hpp"
 #include "bench/report/run_report.hpp"
 #include "bench/store/results_db.hpp"
 #include "bench/suite/product_spec.hpp"
@@ -127,8 +128,13 @@ int lot_status_command(const LotCommand& cmd) {
   if (!ev.inconclusive.empty())
     std::cout << ", " << ev.inconclusive.size() << " inconclusive run(s) not counted";
   if (!ev.retests.empty()) std::cout << ", " << ev.retests.size() << " retest(s) not counted";
-  std::cout << "\n"
-            << "penetration depth: Cpk " << optional_fixed(cap.cpk, 2) << ", 95 % lower bound "
+  std::cout << "\n";
+  if (!ev.counted.empty())
+    std::cout << "analysis method: "
+              << report::certificate_text::sampled_methods_text(
+                     lot::analysis_method_counts(ev.counted))
+              << "\n";
+  std::cout << "penetration depth: Cpk " << optional_fixed(cap.cpk, 2) << ", 95 % lower bound "
             << optional_fixed(cap.cpk_lcb95, 2) << " (min " << fixed(cap.min_cpk, 2) << ") over "
             << cap.values << " needle means of " << cap.rollers << " rollers\n";
   for (const auto& r : ev.counted)
@@ -153,7 +159,8 @@ int lot_certify_command(const LotCommand& cmd) {
   req.meaning = cmd.meaning;
   req.key_file = cmd.key_file.empty() ? default_key_file(cmd.signer) : cmd.key_file;
   req.out_dir = cmd.out_dir;
-  req.allow_virtual_rig = cmd.allow_virtual_rig;
+  req.allowed.virtual_rig = cmd.allow_virtual_rig;
+  req.allowed.mixed_analysis_methods = cmd.allow_mixed_methods;
   auto certified = lot::certify(*db, req);
   if (!certified) {
     const auto& e = certified.error();
@@ -182,6 +189,11 @@ int lot_verify_command(const LotCommand& cmd) {
                       {"lot", v->lot},
                       {"decision", v->decision},
                       {"virtual_rig_rollers", v->virtual_rig_rollers},
+                      {"analysis_method",
+                       v->analysis_method == 0  // signed before certificates named it
+                           ? json(nullptr)
+                           : lot::analysis_methods_json(v->analysis_method,
+                                                        v->sampled_analysis_methods)},
                       {"verified", v->problems.empty()},
                       {"checked", v->checked},
                       {"problems", v->problems}}
@@ -193,6 +205,13 @@ int lot_verify_command(const LotCommand& cmd) {
     if (v->virtual_rig_rollers > 0)
       std::cout << "note: a demonstration certificate: " << v->virtual_rig_rollers
                 << " sampled rollers were tested on the virtual rig; it releases nothing\n";
+    if (v->sampled_analysis_methods.size() > 1)
+      std::cout << "note: the sampled rollers were judged by different analysis methods: "
+                << report::certificate_text::sampled_methods_text(v->sampled_analysis_methods)
+                << "\n";
+    if (v->analysis_method == 0)
+      std::cout << "note: signed before certificates named the analysis method: see each run "
+                   "(bench show RUN)\n";
     std::cout << v->certificate_id << " (lot " << v->lot << ", " << v->decision
               << "): " << (v->problems.empty() ? "verified" : "verification FAILED") << "\n";
   }

@@ -265,6 +265,9 @@ int main(int argc, char** argv) {
   lot_certify_cmd->add_flag(
       "--allow-virtual-rig", lot.allow_virtual_rig,
       "let runs on the virtual rig count: a demonstration certificate, which says so");
+  lot_certify_cmd->add_flag("--allow-mixed-methods", lot.allow_mixed_methods,
+                            "certify runs judged by different analysis methods together: the "
+                            "certificate says so");
   lot_certify_cmd->add_option("--key", lot.key_file,
                               "signer's Ed25519 key (default ~/.config/dermabench/keys/"
                               "SIGNER.ed25519, created on first use)");

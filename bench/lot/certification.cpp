@@ -10,9 +10,11 @@
 #include <set>
 #include <sstream>
 
+#include "bench/analysis/method.hpp"
 #include "bench/analysis/sampling_plan.hpp"
 #include "bench/lot/lot_evidence.hpp"
 #include "bench/lot/signing.hpp"
+#include "bench/report/certificate_text.hpp"
 #include "bench/report/report_files.hpp"
 #include "bench/runner/station.hpp"
 
@@ -68,6 +70,16 @@ report::Certificate certificate_of(const LotEvidence& ev, const LotDecision& dec
                          std::to_string(ev.counted.size()) +
                          " sampled rollers were tested on the virtual rig, not on a production "
                          "rig; this certificate does not release the lot");
+  c.sampled_analysis_methods = analysis_method_counts(ev.counted);
+  if (c.sampled_analysis_methods.size() > 1)
+    c.reasons.insert(
+        c.reasons.begin() + (c.virtual_rig_rollers > 0 ? 1 : 0),
+        "Mixed analysis methods: the " + std::to_string(ev.counted.size()) +
+            " sampled rollers were judged by " +
+            report::certificate_text::sampled_methods_text(c.sampled_analysis_methods) +
+            ", certified together as asked (--allow-mixed-methods): their verdicts "
+            "and the pooled capability mix definitions of the measurement");
+  c.analysis_method = analysis::kAnalysisMethodVersion;
   c.nonconforming = ev.nonconforming;
   c.capability = ev.capability;
 
@@ -85,6 +97,7 @@ report::Certificate certificate_of(const LotEvidence& ev, const LotDecision& dec
     s.operator_name = r.run.operator_name;
     s.finished_at = r.run.finished_at;
     s.record_sha256 = r.record_sha256;
+    s.analysis_method = r.run.analysis_method;
     c.rollers.push_back(std::move(s));
 
     report::CertificateRig& rig = rigs[r.run.rig_serial];
@@ -121,7 +134,8 @@ json record_of(const report::Certificate& c) {
                        {"phantom_lot", r.phantom_lot},
                        {"operator", r.operator_name},
                        {"finished_at", r.finished_at},
-                       {"record_sha256", r.record_sha256}});
+                       {"record_sha256", r.record_sha256},
+                       {"analysis_method", r.analysis_method}});
   json rigs = json::array();
   for (const auto& r : c.rigs)
     rigs.push_back({{"serial", r.serial},
@@ -152,6 +166,7 @@ json record_of(const report::Certificate& c) {
           {"reasons", c.reasons},
           {"nonconforming", c.nonconforming},
           {"virtual_rig_rollers", c.virtual_rig_rollers},
+          {"analysis_method", analysis_methods_json(c.analysis_method, c.sampled_analysis_methods)},
           {"rollers", rollers},
           {"capability",
            {{"values", k.values},
@@ -222,7 +237,7 @@ std::expected<Certified, CertifyError> certify(store::ResultsDb& db, const Certi
   if (!evidence) return std::unexpected(failure(evidence.error()));
   const LotEvidence& ev = *evidence;
 
-  if (auto why = refusals(ev, today_utc(), read_text_file(ev.lot.spec_file), req.allow_virtual_rig);
+  if (auto why = refusals(ev, today_utc(), read_text_file(ev.lot.spec_file), req.allowed);
       !why.empty())
     return std::unexpected(CertifyError{true, std::move(why)});
 
@@ -505,6 +520,12 @@ std::expected<Verification, std::string> verify_envelope(const store::ResultsDb&
   if (const auto n = record.find("virtual_rig_rollers");
       n != record.end() && n->is_number_integer())
     v.virtual_rig_rollers = n->get<int>();
+  // Certificates signed before they named the analysis methods lack the object.
+  if (const auto m = record.find("analysis_method"); m != record.end() && m->is_object()) {
+    v.analysis_method = m->value("certifying_bench", 0);
+    for (const json& share : m->value("sampled_rollers", json::array()))
+      v.sampled_analysis_methods.push_back({share.value("version", 0), share.value("rollers", 0)});
+  }
 
   check.expect(store::sha256_hex(record_text) == record_sha, "the record matches its SHA-256",
                "the record does not match its SHA-256: it was edited");

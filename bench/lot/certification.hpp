@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/lot/lot_evidence.hpp"
 #include "bench/report/certificate.hpp"
 #include "bench/store/results_db.hpp"
 
@@ -28,9 +29,10 @@ struct CertifyRequest {
   std::string key_file;  // the signer's secret key (created on first use)
   std::string out_dir;   // where CERT-LOT.json/.html/.pdf go
   std::string origin = "cli";
-  // Counted runs made on the virtual rig may certify the lot, as a demonstration that the
-  // certificate declares (lot_evidence.hpp, refusals).
-  bool allow_virtual_rig = false;
+  // Counted runs made on the virtual rig may certify the lot, as a demonstration, and runs
+  // judged by different analysis methods may be certified together, when allowed: the
+  // certificate then declares it (lot_evidence.hpp, refusals).
+  Allowances allowed;
 };
 
 struct Certified {
@@ -51,7 +53,11 @@ struct Verification {
   std::string certificate_id;
   std::string lot;
   std::string decision;
-  int virtual_rig_rollers = 0;        // > 0: a demonstration certificate (as signed)
+  int virtual_rig_rollers = 0;  // > 0: a demonstration certificate (as signed)
+  // The analysis methods of the sampled rollers and of the certifying bench, as signed; empty
+  // and 0 for a certificate signed before certificates named them.
+  std::vector<report::CertificateMethod> sampled_analysis_methods;
+  int analysis_method = 0;
   std::vector<std::string> checked;   // what was verified, one line each
   std::vector<std::string> problems;  // empty when the certificate and its records hold
 };

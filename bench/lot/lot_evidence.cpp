@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "bench/analysis/method.hpp"
 #include "bench/analysis/statistics.hpp"
 
 namespace derma::lot {
@@ -90,6 +91,8 @@ std::string run_record_digest(const store::RunRow& run, const std::vector<store:
                            {"software_version", run.software_version},
                            {"started_at", run.started_at},
                            {"finished_at", run.finished_at}};
+  if (run.analysis_method != analysis::kUnversionedAnalysisMethod)
+    record["analysis_method"] = run.analysis_method;
   nlohmann::json check_rows = nlohmann::json::array();
   for (const auto& c : checks)
     check_rows.push_back({{"roll", c.roll},
@@ -254,9 +257,33 @@ bool ran_on_virtual_rig(const store::RunRow& run) {
   return run.firmware_version.starts_with("rigsim");
 }
 
+std::map<int, std::vector<std::int64_t>> runs_by_analysis_method(
+    const std::vector<CountedRoller>& counted) {
+  std::map<int, std::vector<std::int64_t>> runs;
+  for (const CountedRoller& r : counted) runs[r.run.analysis_method].push_back(r.run.id);
+  return runs;
+}
+
+std::vector<report::CertificateMethod> analysis_method_counts(
+    const std::vector<CountedRoller>& counted) {
+  std::vector<report::CertificateMethod> counts;
+  for (const auto& [version, runs] : runs_by_analysis_method(counted))
+    counts.push_back({version, static_cast<int>(runs.size())});
+  return counts;
+}
+
+nlohmann::json analysis_methods_json(int certifying_bench,
+                                     const std::vector<report::CertificateMethod>& sampled) {
+  nlohmann::json methods = nlohmann::json::array();
+  for (const auto& m : sampled) methods.push_back({{"version", m.version}, {"rollers", m.rollers}});
+  return {{"certifying_bench", certifying_bench},
+          {"sampled_rollers", methods},
+          {"mixed", sampled.size() > 1}};
+}
+
 std::vector<std::string> refusals(const LotEvidence& ev, const std::string& today,
                                   const std::optional<std::string>& current_spec_text,
-                                  bool allow_virtual_rig) {
+                                  const Allowances& allowed) {
   std::vector<std::string> why;
   const store::LotRow& lot = ev.lot;
   if (lot.state != "open") why.push_back("lot " + lot.lot + " is " + lot.state + " already");
@@ -311,7 +338,7 @@ std::vector<std::string> refusals(const LotEvidence& ev, const std::string& toda
     if (!due.empty() && today > date_part(due))
       why.push_back("rig " + rig + "'s load-cell calibration is past due (due " + date_part(due) +
                     "): recalibrate it before certifying");
-  if (!allow_virtual_rig) {
+  if (!allowed.virtual_rig) {
     std::set<std::string> virtual_rigs;
     std::size_t simulated = 0;
     for (const CountedRoller& r : ev.counted) {
@@ -327,6 +354,24 @@ std::vector<std::string> refusals(const LotEvidence& ev, const std::string& toda
                     ": simulated evidence cannot release a production lot (to demonstrate the "
                     "bench, certify with --allow-virtual-rig; the certificate then says so)");
     }
+  }
+  if (const auto methods = runs_by_analysis_method(ev.counted);
+      methods.size() > 1 && !allowed.mixed_analysis_methods) {
+    std::string shares;
+    for (const auto& [version, runs] : methods) {
+      shares += (shares.empty() ? "" : "; ") + std::string("method ") + std::to_string(version) +
+                " judged " + std::to_string(runs.size()) + (runs.size() == 1 ? " run" : " runs");
+      if (runs.size() <= 5) {
+        std::string ids;
+        for (const std::int64_t id : runs) ids += (ids.empty() ? "" : ", ") + std::to_string(id);
+        shares += " (" + ids + ")";
+      }
+    }
+    why.push_back("the " + std::to_string(ev.counted.size()) +
+                  " counted runs were judged by more than one analysis method (" + shares +
+                  "): their verdicts and the pooled capability would mix definitions of the "
+                  "measurement (to certify them together, certify with --allow-mixed-methods; "
+                  "the certificate then says so)");
   }
   return why;
 }

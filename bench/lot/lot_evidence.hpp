@@ -12,7 +12,9 @@
 //   conclusive runs of further rollers are listed as beyond the sample.
 #pragma once
 
+#include <cstdint>
 #include <expected>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -57,7 +59,10 @@ std::expected<LotEvidence, std::string> gather_evidence(const store::ResultsDb&,
 
 // SHA-256 of a canonical JSON text of the run row's recorded facts, its checks and its
 // measurements. A certificate names it for every roller; `bench lot verify` recomputes it
-// from the database, so a changed verdict, value or limit shows.
+// from the database, so a changed verdict, value or limit shows. The run's analysis method is
+// part of it except when it is method 1 (kUnversionedAnalysisMethod): the rows of runs
+// recorded before the store kept the method (schema version 7, where they read as method 1)
+// keep the digest their certificates signed, and a method changed either way still shows.
 std::string run_record_digest(const store::RunRow&, const std::vector<store::CheckRow>&,
                               const std::vector<store::MeasurementRow>&);
 
@@ -78,13 +83,32 @@ report::CertificateCapability depth_capability(const std::vector<CountedRoller>&
 // bench, never to release a production lot.
 bool ran_on_virtual_rig(const store::RunRow&);
 
+// The counted runs by the analysis method that judged them (bench/analysis/method.hpp):
+// method version -> run ids, lowest version first. More than one version means the lot's
+// verdicts and pooled capability would mix definitions of the measurement.
+std::map<int, std::vector<std::int64_t>> runs_by_analysis_method(const std::vector<CountedRoller>&);
+// The same as counts: how many sampled rollers each method version judged.
+std::vector<report::CertificateMethod> analysis_method_counts(const std::vector<CountedRoller>&);
+// The JSON documents' "analysis_method" object (the signed record, `bench lot verify --json`,
+// `bench lot status --json`): {certifying_bench, sampled_rollers: [{version, rollers}], mixed}.
+nlohmann::json analysis_methods_json(int certifying_bench,
+                                     const std::vector<report::CertificateMethod>& sampled);
+
+// What certification can be told to let through; a certificate it lets through says so.
+struct Allowances {
+  // Counted runs made on the virtual rig: a demonstration certificate (--allow-virtual-rig).
+  bool virtual_rig = false;
+  // Counted runs judged by more than one analysis method (--allow-mixed-methods).
+  bool mixed_analysis_methods = false;
+};
+
 // Why the lot cannot be certified now; empty when it can. `today` is YYYY-MM-DD (UTC);
 // `current_spec_text` is the spec file's present content (nullopt when it cannot be read).
-// Counted runs made on the virtual rig are a reason unless `allow_virtual_rig` (a
-// demonstration certificate, which then says so: certify's --allow-virtual-rig).
+// Counted runs made on the virtual rig, or judged by more than one analysis method, are
+// reasons unless `allowed`.
 std::vector<std::string> refusals(const LotEvidence&, const std::string& today,
                                   const std::optional<std::string>& current_spec_text,
-                                  bool allow_virtual_rig = false);
+                                  const Allowances& allowed = {});
 
 // A number for the JSON documents of this layer, null when absent.
 nlohmann::json number_or_null(const std::optional<double>&);

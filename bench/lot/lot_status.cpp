@@ -1,5 +1,6 @@
 #include "bench/lot/lot_status.hpp"
 
+#include "bench/analysis/method.hpp"
 #include "bench/runner/station.hpp"
 
 namespace derma::lot {
@@ -47,7 +48,8 @@ json lot_status_json(const LotEvidence& ev, const std::vector<std::string>& bloc
                        {"verdict", r.conforming ? "pass" : "fail"},
                        {"failed_checks", r.failed_checks},
                        {"rig_serial", r.run.rig_serial},
-                       {"mean_depth_um", number_or_null(r.mean_depth_um)}});
+                       {"mean_depth_um", number_or_null(r.mean_depth_um)},
+                       {"analysis_method", r.run.analysis_method}});
   const auto& cap = ev.capability;
   json status = lot_row_json(ev.lot);
   status["sampled"] = ev.counted.size();
@@ -55,6 +57,9 @@ json lot_status_json(const LotEvidence& ev, const std::vector<std::string>& bloc
   status["virtual_rig_rollers"] =
       std::count_if(ev.counted.begin(), ev.counted.end(),
                     [](const auto& r) { return ran_on_virtual_rig(r.run); });
+  // The method this bench would certify with, and those that judged the counted runs.
+  status["analysis_method"] =
+      analysis_methods_json(analysis::kAnalysisMethodVersion, analysis_method_counts(ev.counted));
   status["rollers"] = rollers;
   status["pending"] = run_briefs(ev.pending);
   status["inconclusive"] = run_briefs(ev.inconclusive);

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "bench/analysis/method.hpp"
+
 namespace derma::report {
 
 // The ISO 2859-1 single sampling plan the lot was inspected under.
@@ -38,6 +40,14 @@ struct SampledRoller {
   std::string operator_name;
   std::string finished_at;    // ISO 8601 UTC
   std::string record_sha256;  // digest of the database rows behind this verdict
+  // The analysis method that judged its run (bench/analysis/method.hpp).
+  int analysis_method = analysis::kUnversionedAnalysisMethod;
+};
+
+// How many sampled rollers one version of the analysis method judged.
+struct CertificateMethod {
+  int version = 0;
+  int rollers = 0;
 };
 
 // Penetration-depth capability across the sampled rollers (per-needle mean depths pooled).
@@ -78,6 +88,11 @@ struct Certificate {
   int nonconforming = 0;               // failed rollers in the sample
   int virtual_rig_rollers = 0;         // sampled rollers tested on the virtual rig: a demonstration
   std::vector<SampledRoller> rollers;  // in the order they were run
+  // The analysis methods that judged the sampled rollers, lowest version first: more than one
+  // only when certification was told to allow it (--allow-mixed-methods), and the reasons then
+  // say so. And the method of the bench that certified (its own figures would be this one's).
+  std::vector<CertificateMethod> sampled_analysis_methods;
+  int analysis_method = analysis::kAnalysisMethodVersion;
   CertificateCapability capability;
   std::vector<CertificateRig> rigs;
   std::vector<std::string> phantom_lots;

@@ -151,7 +151,9 @@ std::string rollers_table(const Certificate& c) {
       "<div class=\"table-scroll\"><table class=\"rollers\"><thead><tr><th "
       "class=\"num\">#</th><th>Serial</th>"
       "<th class=\"num\">Run</th><th>Verdict</th><th>Failed checks</th>"
-      "<th class=\"num\">Mean depth (\u00b5m)</th><th>Rig</th><th>Phantom lot</th>"
+      "<th class=\"num\">Mean depth (\u00b5m)</th>" +
+      std::string(text::method_column(c) ? "<th class=\"num\">Method</th>" : "") +
+      "<th>Rig</th><th>Phantom lot</th>"
       "<th>Operator</th><th>Finished (UTC)</th><th>Record SHA-256</th></tr></thead><tbody>\n";
   for (std::size_t i = 0; i < c.rollers.size(); ++i) {
     const auto& r = c.rollers[i];
@@ -162,9 +164,11 @@ std::string rollers_table(const Certificate& c) {
            "</td><td class=\"whole\"><span class=\"pill pill-" + tone + "\">" +
            escape(text::or_dash(r.verdict)) + "</span></td><td class=\"checks\">" +
            escape(text::checks_text(r.failed_checks)) + "</td><td class=\"num\">" +
-           escape(text::mean_depth_text(r)) + "</td><td class=\"whole\">" +
-           escape(text::or_dash(r.rig_serial)) + "</td><td class=\"whole\">" +
-           escape(text::or_dash(r.phantom_lot)) + "</td><td>" +
+           escape(text::mean_depth_text(r)) +
+           (text::method_column(c) ? "</td><td class=\"num\">" + std::to_string(r.analysis_method)
+                                   : std::string()) +
+           "</td><td class=\"whole\">" + escape(text::or_dash(r.rig_serial)) +
+           "</td><td class=\"whole\">" + escape(text::or_dash(r.phantom_lot)) + "</td><td>" +
            escape(text::or_dash(r.operator_name)) + "</td><td>" +
            escape(text::or_dash(text::utc_compact(r.finished_at))) +
            "</td><td class=\"whole\"><code title=\"" + escape(r.record_sha256) + "\">" +
@@ -197,15 +201,16 @@ std::string certificate_html(const Certificate& c) {
   page += section("Lot and specification", fields_grid(text::lot_fields(c)));
   page += section("Sampling plan", fields_grid(text::plan_fields(c.plan)) + "<p class=\"note\">" +
                                        escape(text::plan_note(c.plan)) + "</p>\n");
-  page += section("Penetration-depth capability",
-                  fields_grid(text::capability_fields(c.capability)) + "<p class=\"note\">" +
-                      escape(text::capability_line(c.capability)) + "</p>\n");
+  page +=
+      section("Penetration-depth capability",
+              fields_grid(text::capability_fields(c.capability, c.sampled_analysis_methods)) +
+                  "<p class=\"note\">" + escape(text::capability_line(c.capability)) + "</p>\n");
   page += section("Rigs", rigs_table(c));
   page += signature_section(c);
   // The certificate proper ends with the signature; the roller table is its annex, which
   // starts on a page of its own when printed (as in the PDF).
-  page += section("Annex: sampled rollers (" + std::to_string(c.rollers.size()) + ")",
-                  rollers_table(c), "annex");
+  page +=
+      section("Annex: sampled rollers (" + text::annex_count(c) + ")", rollers_table(c), "annex");
   page += "<footer><p>Certificate " + escape(text::or_dash(c.certificate_id)) +
           " issued by dermaroller bench " + escape(text::or_dash(c.software_version)) + " on " +
           escape(text::or_dash(c.host_name)) + ", " +

@@ -849,41 +849,48 @@ void rigs_section(Flow& flow, const Certificate& c) {
 // pages of its own: a certificate of n rollers has 1 + ceil(n / rows per page) pages.
 void rollers_annex(Flow& flow, const Certificate& c) {
   flow.new_page();
-  heading(flow,
-          "Annex: sampled rollers of lot " + text::or_dash(c.lot) + " (" +
-              std::to_string(c.rollers.size()) + ")",
-          Table::lead_height());
+  heading(
+      flow,
+      "Annex: sampled rollers of lot " + text::or_dash(c.lot) + " (" + text::annex_count(c) + ")",
+      Table::lead_height());
   if (c.rollers.empty()) return paragraph(flow, "No roller was sampled.", kBodyFont, kMuted);
-  Table table(flow,
-              {{"#", Align::Right, false, true},
-               {"Serial", Align::Left, false, false, 1.6},
-               {"Run", Align::Right, false, true},
-               {"Verdict", Align::Left, false, true},
-               {"Failed checks", Align::Left, false, false, 2.0},
-               {"Mean depth (\u00b5m)", Align::Right, false, true},
-               {"Rig", Align::Left, false, false, 1.2},
-               {"Phantom lot", Align::Left, false, false, 1.1},
-               {"Operator", Align::Left, false, false, 1.1},
-               {"Finished (UTC)", Align::Left, false, true},
-               {"Record SHA-256", Align::Left, true, true}},
+  const bool method_column = text::method_column(c);
+  std::vector<Column> columns = {{"#", Align::Right, false, true},
+                                 {"Serial", Align::Left, false, false, 1.6},
+                                 {"Run", Align::Right, false, true},
+                                 {"Verdict", Align::Left, false, true},
+                                 {"Failed checks", Align::Left, false, false, 2.0},
+                                 {"Mean depth (\u00b5m)", Align::Right, false, true},
+                                 {"Rig", Align::Left, false, false, 1.2},
+                                 {"Phantom lot", Align::Left, false, false, 1.1},
+                                 {"Operator", Align::Left, false, false, 1.1},
+                                 {"Finished (UTC)", Align::Left, false, true},
+                                 {"Record SHA-256", Align::Left, true, true}};
+  constexpr std::size_t kMethodAt = 6;  // after the mean depth it judged
+  if (method_column)
+    columns.insert(columns.begin() + kMethodAt, {"Method", Align::Right, false, true});
+  Table table(flow, std::move(columns),
               "Annex: sampled rollers of lot " + text::or_dash(c.lot) + ", continued");
   std::vector<Row> rows;
   rows.reserve(c.rollers.size());
   for (std::size_t i = 0; i < c.rollers.size(); ++i) {
     const auto& r = c.rollers[i];
     const std::string tone = text::verdict_tone(r.verdict);
-    rows.push_back({{{std::to_string(i + 1), kMuted},
-                     {text::or_dash(r.serial)},
-                     {std::to_string(r.run_id)},
-                     {text::upper(text::or_dash(r.verdict)), tone_colour(tone), true},
-                     {text::checks_text(r.failed_checks), kFail},
-                     {text::mean_depth_text(r)},
-                     {text::or_dash(r.rig_serial)},
-                     {text::or_dash(r.phantom_lot)},
-                     {text::or_dash(r.operator_name)},
-                     {text::or_dash(text::utc_compact(r.finished_at))},
-                     {text::short_digest(r.record_sha256), kBody}},
-                    tone == "pass" ? std::nullopt : std::optional<Colour>(kFailBg)});
+    Row row{{{std::to_string(i + 1), kMuted},
+             {text::or_dash(r.serial)},
+             {std::to_string(r.run_id)},
+             {text::upper(text::or_dash(r.verdict)), tone_colour(tone), true},
+             {text::checks_text(r.failed_checks), kFail},
+             {text::mean_depth_text(r)},
+             {text::or_dash(r.rig_serial)},
+             {text::or_dash(r.phantom_lot)},
+             {text::or_dash(r.operator_name)},
+             {text::or_dash(text::utc_compact(r.finished_at))},
+             {text::short_digest(r.record_sha256), kBody}},
+            tone == "pass" ? std::nullopt : std::optional<Colour>(kFailBg)};
+    if (method_column)
+      row.cells.insert(row.cells.begin() + kMethodAt, {std::to_string(r.analysis_method)});
+    rows.push_back(std::move(row));
   }
   table.draw(rows);
 }
@@ -893,7 +900,8 @@ void draw_certificate(Flow& flow, const Certificate& c) {
   decision_block(flow, c);
   fields_section(flow, "Lot and specification", text::lot_fields(c), 4);
   fields_section(flow, "Sampling plan", text::plan_fields(c.plan), 4, text::plan_note(c.plan));
-  fields_section(flow, "Penetration-depth capability", text::capability_fields(c.capability), 5,
+  fields_section(flow, "Penetration-depth capability",
+                 text::capability_fields(c.capability, c.sampled_analysis_methods), 5,
                  text::capability_line(c.capability), c.capability.meets ? kBody : kFail);
   rigs_section(flow, c);
   fields_section(flow, "Signature", text::signature_fields(c), 3, text::verify_line(c), kBody,

@@ -29,6 +29,16 @@ std::string joined(const std::vector<std::string>& items) {
   return or_dash(out);
 }
 
+// "a", "a and b", "a, b and c".
+std::string and_list(const std::vector<std::string>& items) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += i + 1 == items.size() ? " and " : ", ";
+    out += items[i];
+  }
+  return out;
+}
+
 std::string optional_number(const std::optional<double>& v, int decimals) {
   return v && std::isfinite(*v) ? number(*v, decimals) : kDash;
 }
@@ -117,6 +127,34 @@ std::string verify_line(const Certificate& c) {
          "every sampled roller's record digest against the results database as it is now.";
 }
 
+std::string methods_brief(const std::vector<CertificateMethod>& methods) {
+  if (methods.empty()) return kDash;
+  std::vector<std::string> versions;
+  for (const auto& m : methods) versions.push_back(std::to_string(m.version));
+  return (methods.size() == 1 ? "method " : "methods ") + and_list(versions);
+}
+
+bool method_column(const Certificate& c) {
+  return c.sampled_analysis_methods.size() > 1;
+}
+
+std::string annex_count(const Certificate& c) {
+  const std::string n = std::to_string(c.rollers.size());
+  if (c.sampled_analysis_methods.empty()) return n;
+  return n + ", analysis " + methods_brief(c.sampled_analysis_methods);
+}
+
+std::string sampled_methods_text(const std::vector<CertificateMethod>& methods) {
+  if (methods.empty()) return kDash;
+  if (methods.size() == 1)
+    return "method " + std::to_string(methods[0].version) + " (every sampled roller)";
+  std::vector<std::string> shares;
+  for (const auto& m : methods)
+    shares.push_back("method " + std::to_string(m.version) + " (" +
+                     plural(m.rollers, "roller", "rollers") + ")");
+  return and_list(shares);
+}
+
 std::vector<Field> lot_fields(const Certificate& c) {
   return {
       plain("Certificate", or_dash(c.certificate_id)),
@@ -145,7 +183,8 @@ std::vector<Field> plan_fields(const CertificatePlan& p) {
   };
 }
 
-std::vector<Field> capability_fields(const CertificateCapability& cap) {
+std::vector<Field> capability_fields(const CertificateCapability& cap,
+                                     const std::vector<CertificateMethod>& methods) {
   const Field conclusion = toned("Conclusion",
                                  !cap.cpk_lcb95 ? "not judged"
                                  : cap.meets    ? "meets"
@@ -161,6 +200,7 @@ std::vector<Field> capability_fields(const CertificateCapability& cap) {
       plain("Cpk 95 % lower bound", optional_number(cap.cpk_lcb95, 2)),
       plain("Minimum for the bound", number(cap.min_cpk, 2)),
       conclusion,
+      plain("Depths judged by", methods_brief(methods)),
   };
 }
 
@@ -175,6 +215,7 @@ std::vector<Field> signature_fields(const Certificate& c) {
       plain("Software",
             c.software_version.empty() ? kDash : "dermaroller bench " + c.software_version),
       plain("Host", or_dash(c.host_name)),
+      plain("Analysis method", "method " + std::to_string(c.analysis_method)),
       wide("Record SHA-256", or_unsigned(c.record_sha256), true),
       wide("Ed25519 signature", or_unsigned(c.signature_hex), true),
       wide("Ed25519 public key", or_unsigned(c.public_key_hex), true),

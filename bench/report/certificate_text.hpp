@@ -38,12 +38,24 @@ std::string plan_note(const CertificatePlan&);
 std::string capability_line(const CertificateCapability&);
 // How to check it: `bench lot verify` on the signed record, named after the certificate.
 std::string verify_line(const Certificate&);
+// The analysis methods that judged the sampled rollers: "method 2 (every sampled roller)",
+// or "method 1 (3 rollers) and method 2 (77 rollers)" when they were mixed.
+std::string sampled_methods_text(const std::vector<CertificateMethod>&);
+// The same in a few words for a field: "method 2", or "methods 1 and 2".
+std::string methods_brief(const std::vector<CertificateMethod>&);
+// The roller annex names the method that judged its rollers in its heading ("250, analysis
+// method 2"); only when they were mixed does it need a column naming each roller's.
+bool method_column(const Certificate&);
+std::string annex_count(const Certificate&);
 
 // Identity of the lot and its spec, with the phantom lots and operators of its runs.
 std::vector<Field> lot_fields(const Certificate&);
 std::vector<Field> plan_fields(const CertificatePlan&);
-std::vector<Field> capability_fields(const CertificateCapability&);
-// Signer, meaning, time, software and host; then the record's digest, signature and key.
+// The capability figures, and the analysis methods that judged the depths they pool.
+std::vector<Field> capability_fields(const CertificateCapability&,
+                                     const std::vector<CertificateMethod>& sampled_methods);
+// Signer, meaning, time, software, host and the bench's analysis method; then the record's
+// digest, signature and key.
 std::vector<Field> signature_fields(const Certificate&);
 
 // Per-roller and per-rig cells.

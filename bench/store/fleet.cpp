@@ -4,6 +4,7 @@
 // has one writer at a time).
 #include <nlohmann/json.hpp>
 
+#include "bench/analysis/method.hpp"
 #include "bench/store/process_identity.hpp"
 #include "bench/store/results_db.hpp"
 #include "bench/store/results_db_impl.hpp"
@@ -126,10 +127,14 @@ std::expected<std::int64_t, std::string> next_attempt(sql::Connection& db,
                                                       const std::string& kind) {
   Statement s(db,
               "INSERT INTO runs (state, suite_file, suite_name, spec_model, roller_serial, "
-              "requester, rig_address, software_version, created_at, lot, fleet_job) "
-              "SELECT 'queued', suite_file, suite_name, spec_model, roller_serial, requester, ?, "
-              "?, ?, lot, fleet_job FROM runs WHERE id = ? RETURNING id");
-  s.bind(fleet_rig_address(kind)).bind(DERMA_VERSION).bind(now_utc()).bind(previous_run);
+              "requester, rig_address, software_version, analysis_method, created_at, lot, "
+              "fleet_job) SELECT 'queued', suite_file, suite_name, spec_model, roller_serial, "
+              "requester, ?, ?, ?, ?, lot, fleet_job FROM runs WHERE id = ? RETURNING id");
+  s.bind(fleet_rig_address(kind))
+      .bind(DERMA_VERSION)
+      .bind(analysis::kAnalysisMethodVersion)
+      .bind(now_utc())
+      .bind(previous_run);
   if (!s.step())
     return std::unexpected(s.ok() ? "no run " + std::to_string(previous_run) : s.error());
   return s.integer(0);
@@ -213,8 +218,9 @@ std::expected<ResultsDb::FleetSubmission, std::string> ResultsDb::submit_fleet_j
   {  // (a statement with RETURNING must be finished before the commit, for SQLite)
     Statement run(db,
                   "INSERT INTO runs (state, suite_file, suite_name, spec_model, roller_serial, "
-                  "requester, operator, rig_address, software_version, created_at, out_dir, lot) "
-                  "VALUES ('queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?) RETURNING id");
+                  "requester, operator, rig_address, software_version, analysis_method, "
+                  "created_at, out_dir, lot) "
+                  "VALUES ('queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?) RETURNING id");
     run.bind(request.suite_file)
         .bind(request.suite_name)
         .bind(request.spec_model)
@@ -223,6 +229,7 @@ std::expected<ResultsDb::FleetSubmission, std::string> ResultsDb::submit_fleet_j
         .bind(request.operator_name)
         .bind(fleet_rig_address(kind))
         .bind(DERMA_VERSION)
+        .bind(analysis::kAnalysisMethodVersion)
         .bind(now)
         .bind(request.lot);
     if (!run.step()) return failed(run.ok() ? "no run id returned" : run.error());

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <utility>
 
+#include "bench/analysis/method.hpp"
 #include "bench/store/process_identity.hpp"
 #include "bench/store/results_db_impl.hpp"
 #include "bench/store/schema.hpp"
@@ -102,7 +103,7 @@ constexpr const char* kRunColumns =
     "id, state, suite_file, suite_name, spec_model, COALESCE(spec_sha256, ''), roller_serial, "
     "requester, operator, rig_address, rig_serial, firmware_version, calibration_due, "
     "software_version, created_at, started_at, finished_at, verdict, exit_code, error, out_dir, "
-    "lot, phantom_lot, calibration_date, load_cell_factor, daemon, fleet_job";
+    "lot, phantom_lot, calibration_date, load_cell_factor, daemon, fleet_job, analysis_method";
 
 RunRow run_from(const Statement& s) {
   RunRow r;
@@ -133,6 +134,7 @@ RunRow run_from(const Statement& s) {
   r.load_cell_factor = s.real(24);
   r.daemon = s.text(25);
   r.fleet_job = s.optional_integer(26);
+  r.analysis_method = static_cast<int>(s.integer(27));
   return r;
 }
 
@@ -218,8 +220,9 @@ std::expected<std::int64_t, std::string> ResultsDb::create_run(const NewRun& run
   std::lock_guard lock(impl_->mutex);
   Statement s(*impl_->db,
               "INSERT INTO runs (state, suite_file, suite_name, spec_model, roller_serial, "
-              "requester, operator, rig_address, software_version, created_at, out_dir, lot, "
-              "daemon) VALUES ('queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+              "requester, operator, rig_address, software_version, analysis_method, created_at, "
+              "out_dir, lot, daemon) VALUES ('queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+              "RETURNING id");
   s.bind(run.suite_file)
       .bind(run.suite_name)
       .bind(run.spec_model)
@@ -228,6 +231,7 @@ std::expected<std::int64_t, std::string> ResultsDb::create_run(const NewRun& run
       .bind(run.operator_name)
       .bind(run.rig_address)
       .bind(DERMA_VERSION)
+      .bind(analysis::kAnalysisMethodVersion)
       .bind(now_utc())
       .bind(run.out_dir)
       .bind(run.lot)
@@ -387,6 +391,7 @@ std::expected<void, std::string> ResultsDb::record_report(std::int64_t run_id,
                 "rig_serial = ?, firmware_version = ?, calibration_due = ?, calibration_date = ?, "
                 "phantom_lot = ?, load_cell_factor = ?, "
                 "software_version = COALESCE(NULLIF(?, ''), software_version), "
+                "analysis_method = ?, "
                 "started_at = CASE WHEN started_at = '' THEN ? ELSE started_at END, "
                 "finished_at = COALESCE(NULLIF(?, ''), ?) "
                 "WHERE id = ?");
@@ -409,6 +414,7 @@ std::expected<void, std::string> ResultsDb::record_report(std::int64_t run_id,
       .bind(report.rig.rig_serial.empty() ? std::optional<double>()
                                           : std::optional<double>(report.rig.load_cell_factor))
       .bind(report.software_version)
+      .bind(report.analysis_method)
       .bind(report.started_at)
       .bind(report.finished_at)
       .bind(now)

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/analysis/method.hpp"
 #include "bench/report/run_report.hpp"
 #include "bench/store/fleet.hpp"
 #include "bench/store/lots.hpp"
@@ -62,6 +63,9 @@ struct RunRow {
   std::string phantom_lot;
   std::string calibration_date;
   std::optional<double> load_cell_factor;
+  // The analysis method that judged the run (bench/analysis/method.hpp): the report's once it
+  // is recorded, the creating build's until then; runs recorded before schema version 7, 1.
+  int analysis_method = analysis::kUnversionedAnalysisMethod;
 };
 
 struct CheckRow {

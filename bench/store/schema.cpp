@@ -469,11 +469,22 @@ CREATE INDEX fleet_jobs_by_run ON fleet_jobs(run_id);
 CREATE INDEX runs_by_fleet_job ON runs(fleet_job);
 )sql";
 
+// Version 7: which analysis method judged a run (bench/analysis/method.hpp), so a run's figures
+// can be told apart from those a later method would give. Runs recorded before the version
+// read as method 1, the method of every bench before it but the last few (docs/storage.md).
+// The same SQL in both dialects.
+constexpr const char* kVersion7 = R"sql(
+ALTER TABLE runs ADD COLUMN analysis_method INTEGER NOT NULL DEFAULT 1;
+)sql";
+
 // Each migration in both dialects, side by side: the same tables, columns and rules.
-constexpr Migration kMigrations[] = {
-    {kVersion1, kVersion1Postgresql}, {kVersion2, kVersion2Postgresql},
-    {kVersion3, kVersion3Postgresql}, {kVersion4, kVersion4},
-    {kVersion5, kVersion5Postgresql}, {kVersion6, kVersion6Postgresql}};
+constexpr Migration kMigrations[] = {{kVersion1, kVersion1Postgresql},
+                                     {kVersion2, kVersion2Postgresql},
+                                     {kVersion3, kVersion3Postgresql},
+                                     {kVersion4, kVersion4},
+                                     {kVersion5, kVersion5Postgresql},
+                                     {kVersion6, kVersion6Postgresql},
+                                     {kVersion7, kVersion7}};
 
 }  // namespace
 

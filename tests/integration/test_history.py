@@ -54,8 +54,12 @@ def test_show_gives_a_run_with_its_checks(env):
            f"checks differ: {run['checks']}")
     depth = next(c for c in run["checks"] if c["id"] == "penetration_depth")
     expect(depth["verdict"] == "fail", f"penetration_depth: {depth}")
+    # The method that judged it, as its report.json names it.
+    expect(run["analysis_method"] == report["analysis_method"]["version"] >= 2,
+           f"analysis method: {run['analysis_method']}, report {report['analysis_method']}")
     text = env.run_bench("show", "2", "--db", db)
     expect(text.returncode == 0 and "penetration_depth" in text.stdout, describe(text))
+    expect(f"method {run['analysis_method']}:" in text.stdout, describe(text))
     missing = env.run_bench("show", "99", "--db", db)
     expect(missing.returncode == 2 and "99" in missing.stderr, describe(missing))
 

@@ -137,8 +137,15 @@ def test_a_lot_within_its_acceptance_number_is_accepted_and_its_certificate_veri
            record["rigs"])
     expect(record["phantom_lots"] and record["operators"], record)
     expect(record["capability"]["cpk_lcb95"] is not None and record["capability"]["meets"], record["capability"])
+    # Every run judged by this bench's analysis method: named, not mixed, no reason about it.
+    method = record["analysis_method"]["certifying_bench"]
+    expect(method >= 2 and all(r["analysis_method"] == method for r in record["rollers"])
+           and record["analysis_method"]["sampled_rollers"] == [{"version": method, "rollers": 5}]
+           and not record["analysis_method"]["mixed"], record["analysis_method"])
+    expect(not any("analysis method" in r for r in record["reasons"]), record["reasons"])
     with open(cert.replace(".json", ".html")) as f:
         html = f.read()
+    expect(f"<dt>Depths judged by</dt><dd>method {method}</dd>" in html, "the HTML names the runs' method")
     expect("LOT-A" in html and "qa.lead" in html and "released" in html, "the HTML names lot, signer, meaning")
     expect("Demonstration only" in html and "<h1>Demonstration certificate (virtual rig)</h1>" in html,
            "the HTML says the certificate is a demonstration")
@@ -146,6 +153,7 @@ def test_a_lot_within_its_acceptance_number_is_accepted_and_its_certificate_veri
     v = verify(env, cert)
     expect(v.returncode == 0, describe(v))
     expect(json.loads(v.stdout)["verified"] and json.loads(v.stdout)["virtual_rig_rollers"] == 5, v.stdout)
+    expect(json.loads(v.stdout)["analysis_method"] == record["analysis_method"], v.stdout)
 
     # A certified lot takes no more runs.
     late = run_roller(env, "LOT-A", "LOT-A-LATE", 999)
@@ -365,6 +373,67 @@ def test_a_signer_key_swapped_in_the_database_is_caught(env):
         f.write("# the quality manual's list\nqa.lead " + "ab" * 32 + "\n")
     v = env.run_bench("lot", "verify", cert, "--db", db_path(env), "--trusted-keys", trusted, "--json")
     expect(v.returncode == 1 and any("trusts" in p for p in json.loads(v.stdout)["problems"]), v.stdout)
+
+
+def test_a_lot_judged_by_two_analysis_methods_is_refused_unless_mixing_is_allowed(env):
+    plan = lot_create(env, "LOT-M", 2)
+    for i in range(plan["sample_size"]):
+        run_roller(env, "LOT-M", f"LOT-M-{i + 1:03d}", 3100 + i, expect_code=0)
+    # The first roller as a bench before the upgrade would have recorded it: method 1.
+    tamper(db_path(env), "UPDATE runs SET analysis_method = 1 WHERE roller_serial = 'LOT-M-001'")
+
+    status = json.loads(env.run_bench("lot", "status", "LOT-M", "--db", db_path(env), "--json").stdout)
+    expect(any("more than one analysis method" in b for b in status["blocking"])
+           and status["analysis_method"]["mixed"], status)
+    current = status["analysis_method"]["certifying_bench"]  # this bench's method, 2 or later
+    proc = certify(env, "LOT-M")
+    expect(proc.returncode == 5 and "judged by more than one analysis method (method 1 judged 1 run"
+           in proc.stderr and "--allow-mixed-methods" in proc.stderr, describe(proc))
+
+    proc = env.run_bench("lot", "certify", "LOT-M", "--signer", "qa.lead", "--meaning", "released",
+                         "--key", env.out("keys/qa.lead.ed25519"), "--out", env.out("certs/LOT-M"),
+                         "--db", db_path(env), "--allow-virtual-rig", "--allow-mixed-methods")
+    expect(proc.returncode in (0, 1) and "Mixed analysis methods: the 2 sampled rollers were judged by "
+           f"method 1 (1 roller) and method {current} (1 roller)" in proc.stdout, describe(proc))
+    cert = env.out("certs/LOT-M/CERT-LOT-M.json")
+    with open(cert) as f:
+        record = json.loads(json.load(f)["record"])
+    expect(record["analysis_method"]["mixed"]
+           and [r["analysis_method"] for r in record["rollers"]] == [1, current], record["analysis_method"])
+    expect(record["reasons"][0].startswith("Demonstration only")
+           and record["reasons"][1].startswith("Mixed analysis methods"), record["reasons"])
+    v = env.run_bench("lot", "verify", cert, "--db", db_path(env))
+    expect(v.returncode == 0 and "note: the sampled rollers were judged by different analysis methods: "
+           f"method 1 (1 roller) and method {current} (1 roller)" in v.stdout, describe(v))
+
+
+def test_a_certificate_signed_before_certificates_named_the_method_still_verifies(env):
+    """fixtures/certificates/v6: a schema version 6 store and its certificate, as a bench of that
+    version wrote them; today's bench migrates the store and verifies the certificate."""
+    fixture = env.path("fixtures", "certificates", "v6")
+    db = env.out("lots-v6.db")
+    if os.path.exists(db):
+        os.remove(db)
+    con = sqlite3.connect(db)
+    with open(os.path.join(fixture, "lots-v6.sql")) as f:
+        con.executescript(f.read())
+    con.close()
+
+    v = verify(env, os.path.join(fixture, "CERT-LOT-V6.json"), db)
+    expect(v.returncode == 0, describe(v))
+    result = json.loads(v.stdout)
+    expect(result["verified"] and result["problems"] == [] and result["analysis_method"] is None
+           and result["virtual_rig_rollers"] == 2, result)
+    text = env.run_bench("lot", "verify", os.path.join(fixture, "CERT-LOT-V6.json"), "--db", db)
+    expect(text.returncode == 0 and "signed before certificates named the analysis method" in text.stdout,
+           describe(text))
+    # Its runs, migrated, read as judged by method 1.
+    for run in (1, 2):
+        show = env.run_bench("show", str(run), "--db", db, "--json")
+        expect(show.returncode == 0 and json.loads(show.stdout)["analysis_method"] == 1, describe(show))
+    con = sqlite3.connect(db)
+    expect(con.execute("PRAGMA user_version").fetchone()[0] == 7, "the store is migrated to version 7")
+    con.close()
 
 
 if __name__ == "__main__":

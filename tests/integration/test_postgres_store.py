@@ -186,6 +186,14 @@ def test_a_lot_is_sampled_certified_and_verified_on_postgresql(env):
     cert = env.out("certs/LOT-PG/CERT-LOT-PG.json")
     verify = env.run_bench("lot", "verify", cert, "--store", url, "--json")
     expect(verify.returncode == 0 and json.loads(verify.stdout)["verified"], describe(verify))
+    # The runs' analysis method, kept in runs.analysis_method, is the one the certificate names.
+    with open(cert) as f:
+        record = json.loads(json.load(f)["record"])
+    for roller in record["rollers"]:
+        show = env.run_bench("show", str(roller["run_id"]), "--store", url, "--json")
+        expect(show.returncode == 0
+               and json.loads(show.stdout)["analysis_method"] == roller["analysis_method"]
+               == record["analysis_method"]["certifying_bench"], describe(show))
     audit = env.run_bench("audit", "verify", "--store", url)
     expect(audit.returncode == 0, describe(audit))
 
@@ -200,6 +208,11 @@ def test_a_lot_is_sampled_certified_and_verified_on_postgresql(env):
     tampered = env.run_bench("lot", "verify", cert, "--store", url, "--json")
     problems = json.loads(tampered.stdout)["problems"]
     expect(tampered.returncode == 1 and any("LOT-PG-001" in p for p in problems), tampered.stdout)
+    # So is a run relabelled as judged by another analysis method.
+    db.sql("UPDATE runs SET analysis_method = 1 WHERE roller_serial = 'LOT-PG-002'")
+    relabelled = env.run_bench("lot", "verify", cert, "--store", url, "--json")
+    problems = json.loads(relabelled.stdout)["problems"]
+    expect(relabelled.returncode == 1 and any("LOT-PG-002" in p for p in problems), relabelled.stdout)
 
 
 def test_a_store_url_naming_no_server_is_a_clear_error_without_the_password(env):

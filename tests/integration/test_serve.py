@@ -328,6 +328,9 @@ def test_concurrent_submissions_run_one_at_a_time_and_a_killed_daemon_loses_noth
         # Downloads.
         status, ctype, payload = d.request("GET", f"/api/v1/runs/{ids['b']}/report.json")
         expect(status == 200 and json.loads(payload)["verdict"] == "fail", "report.json")
+        # The run names the analysis method that judged it, as its report.json does.
+        method = json.loads(payload)["analysis_method"]["version"]
+        expect(d.run(ids['b'])["analysis_method"] == method, f"analysis method of run b: {method}")
         status, ctype, payload = d.request("GET", f"/api/v1/runs/{ids['b']}/junit.xml")
         expect(status == 200 and b"<failure" in payload, "junit.xml shows the failure")
         status, ctype, payload = d.request("GET", f"/api/v1/runs/{ids['a']}/capture")

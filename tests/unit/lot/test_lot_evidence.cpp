@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "bench/analysis/method.hpp"
 #include "bench/analysis/statistics.hpp"
 #include "bench/lot/lot_evidence.hpp"
 
@@ -9,6 +10,11 @@ using namespace derma::lot;
 namespace {
 
 const std::string kSpecText = "model: DR-192-0.50\n";
+// run_record_digest of the first test case's row as bench computed it before runs named their
+// analysis method (the canonical text without the field, computed as the digests a bench of
+// schema version 6 signed in fixtures/certificates/v6 are).
+const std::string kDigestBeforeMethods =
+    "286edb9c43100c2dda3ac630878ffc79386fb9a1e8e5f2bff0bb64de56187d33";
 const std::string kSpecSha = store::sha256_hex(kSpecText);
 
 store::RunRow passed_run(std::int64_t id, const std::string& serial) {
@@ -70,6 +76,10 @@ TEST_CASE("a run's record digest changes with its verdict, a check's value or a 
   const std::string digest = run_record_digest(run, checks, measurements);
   CHECK(digest.size() == 64);
   CHECK(run_record_digest(run, checks, measurements) == digest);
+  // Pinned: a row judged by method 1 has the digest it had before runs named their method
+  // (schema version 7), so the certificates signed then still verify.
+  REQUIRE(run.analysis_method == analysis::kUnversionedAnalysisMethod);
+  CHECK(digest == kDigestBeforeMethods);
 
   store::RunRow verdict = run;
   verdict.verdict = "fail";
@@ -80,6 +90,15 @@ TEST_CASE("a run's record digest changes with its verdict, a check's value or a 
   auto depth = measurements;
   depth[0].value = 330.0;
   CHECK(run_record_digest(run, checks, depth) != digest);
+  // The analysis method that judged it is part of it, either way.
+  store::RunRow method_2 = run;
+  method_2.analysis_method = 2;
+  const std::string digest_2 = run_record_digest(method_2, checks, measurements);
+  CHECK(digest_2 != digest);
+  store::RunRow method_3 = run;
+  method_3.analysis_method = 3;
+  CHECK(run_record_digest(method_3, checks, measurements) != digest_2);
+  CHECK(run_record_digest(method_3, checks, measurements) != digest);
   // Bookkeeping that may legitimately move (where the files went) is not part of it.
   store::RunRow moved = run;
   moved.out_dir = "/elsewhere";
@@ -250,5 +269,41 @@ TEST_CASE("runs on the virtual rig cannot release a lot unless a demonstration i
                                      "RIGSIM-01 (rigsim 0.1.0)") &&
                          Catch::Contains("cannot release a production lot") &&
                          Catch::Contains("--allow-virtual-rig"));
-  CHECK(refusals(ev, "2026-11-26", kSpecText, /*allow_virtual_rig=*/true).empty());
+  CHECK(refusals(ev, "2026-11-26", kSpecText, {.virtual_rig = true}).empty());
+}
+
+TEST_CASE("runs judged by more than one analysis method are refused unless allowed") {
+  LotEvidence ev = evidence_of(3, 0, 1);
+  for (int i = 0; i < 3; ++i) ev.counted.push_back(roller_with_depths(i + 1, {320, 321}));
+  ev.counted[0].run.analysis_method = 2;
+  ev.counted[1].run.analysis_method = 2;
+  ev.counted[2].run.analysis_method = 2;
+  CHECK(refusals(ev, "2026-11-26", kSpecText).empty());
+  CHECK(analysis_method_counts(ev.counted).size() == 1);
+
+  // One roller judged by the method before: a lot sampled across an upgrade of the bench.
+  ev.counted[1].run.analysis_method = 1;
+  const auto methods = runs_by_analysis_method(ev.counted);
+  REQUIRE(methods.size() == 2);
+  CHECK(methods.at(1) == std::vector<std::int64_t>{2});
+  CHECK(methods.at(2) == std::vector<std::int64_t>{1, 3});
+  const auto counts = analysis_method_counts(ev.counted);
+  REQUIRE(counts.size() == 2);
+  CHECK((counts[0].version == 1 && counts[0].rollers == 1));
+  CHECK((counts[1].version == 2 && counts[1].rollers == 2));
+
+  const auto why = refusals(ev, "2026-11-26", kSpecText);
+  REQUIRE(why.size() == 1);
+  CHECK_THAT(why[0], Catch::Contains("the 3 counted runs were judged by more than one analysis "
+                                     "method (method 1 judged 1 run (2); method 2 judged 2 runs "
+                                     "(1, 3))") &&
+                         Catch::Contains("--allow-mixed-methods"));
+  CHECK(refusals(ev, "2026-11-26", kSpecText, {.mixed_analysis_methods = true}).empty());
+  // Allowing the virtual rig allows nothing else.
+  CHECK(refusals(ev, "2026-11-26", kSpecText, {.virtual_rig = true}).size() == 1);
+
+  const auto json = analysis_methods_json(2, counts);
+  CHECK(json.dump() ==
+        R"({"certifying_bench":2,"mixed":true,"sampled_rollers":[{"rollers":1,"version":1},)"
+        R"({"rollers":2,"version":2}]})");
 }

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/analysis/method.hpp"
 #include "bench/report/certificate.hpp"
 
 using namespace derma;
@@ -236,6 +237,50 @@ TEST_CASE("a certificate of rollers tested on the virtual rig is titled a demons
   const std::string info = poppler("pdfinfo", "", file);
   CHECK(contains(info, "Demonstration certificate (virtual rig) CERT-LOT-0042-1"));
   CHECK(contains(poppler("pdftotext", "", file), "Demonstration certificate (virtual rig)"));
+}
+
+TEST_CASE("the certificate names the analysis method of every roller and of the bench") {
+  Certificate c = certificate_with(3);
+  c.rollers[0].analysis_method = 1;
+  c.rollers[1].analysis_method = 2;
+  c.rollers[2].analysis_method = 2;
+  c.sampled_analysis_methods = {{1, 1}, {2, 2}};
+  c.analysis_method = 3;
+  c.reasons.insert(c.reasons.begin(), "Mixed analysis methods: as asked");
+  const std::string html = report::certificate_html(c);
+  for (const std::string& field : std::vector<std::string>{
+           "<dt>Depths judged by</dt><dd>methods 1 and 2</dd>",
+           "<dt>Analysis method</dt><dd>method 3</dd>", "<th class=\"num\">Method</th>",
+           "<li>Mixed analysis methods: as asked</li>"}) {
+    INFO(field);
+    CHECK(contains(html, field));
+  }
+  // The method column of each roller, after its mean depth.
+  CHECK(contains(html, "326.3</td><td class=\"num\">2</td>"));
+  CHECK(contains(html, "325.3</td><td class=\"num\">1</td>"));
+
+  const PdfFile file(pdf_of(c));
+  const std::string text = poppler("pdftotext", "", file);
+  for (const std::string& field :
+       std::vector<std::string>{"Depths judged by", "methods 1 and 2", "Analysis method",
+                                "method 3", "Mixed analysis methods: as asked", "Method"}) {
+    INFO(field);
+    CHECK(contains(text, field));
+  }
+  CHECK(contains(text,
+                 "Annex: sampled rollers of lot LOT-0042 (3, analysis methods 1 and 2)"));
+  CHECK(pdfinfo_pages(file) == 2);  // still the certificate page and one annex page
+
+  // One method for every roller: the annex's heading names it, no column is needed.
+  c.sampled_analysis_methods = {{2, 3}};
+  c.rollers[0].analysis_method = 2;
+  const std::string one = report::certificate_html(c);
+  CHECK(contains(one, "<dt>Depths judged by</dt><dd>method 2</dd>"));
+  CHECK(contains(one, "Annex: sampled rollers (3, analysis method 2)"));
+  CHECK_FALSE(contains(one, "<th class=\"num\">Method</th>"));
+  const PdfFile one_pdf(pdf_of(c));
+  CHECK(contains(poppler("pdftotext", "", one_pdf),
+                 "Annex: sampled rollers of lot LOT-0042 (3, analysis method 2)"));
 }
 
 TEST_CASE("hostile text on the certificate page is escaped, never markup") {

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <thread>
 
+#include "bench/analysis/method.hpp"
 #include "bench/store/results_db.hpp"
 #include "tests/unit/store/store_test_support.hpp"
 
@@ -126,6 +127,7 @@ TEST_CASE(
   CHECK(again.roller_serial == "R-2");
   CHECK(again.fleet_job == started.job_id);
   CHECK(again.rig_address == "fleet:dr-192");
+  CHECK(again.analysis_method == analysis::kAnalysisMethodVersion);
   CHECK((*db->get_run(waiting.run_id))->daemon.empty());
   // The heartbeat of the daemon that lost them no longer lists them.
   CHECK(db->fleet_heartbeat(dying)->claimed_runs.empty());
