@@ -105,6 +105,16 @@ class Daemon:
             expect(time.monotonic() < deadline, f"run {run_id} not final: {row}")
             time.sleep(0.1)
 
+    def wait_idle(self, timeout=10):
+        """The worker lets go of a run just after recording its end (a known window, in which
+        the API still shows it running): waits for /healthz to show nothing running."""
+        deadline = time.monotonic() + timeout
+        while True:
+            status, body = self.json("GET", "/healthz")
+            if (status == 200 and body["running"] is None) or time.monotonic() > deadline:
+                return status, body
+            time.sleep(0.05)
+
     def events(self, run_id, until=None):
         """Reads the run's event stream; returns [(event, data)] when it closes, or as soon
         as `until(event, data)` is true."""
@@ -256,13 +266,7 @@ def test_a_run_whose_report_cannot_be_recorded_ends_as_an_error(env):
         row = d.wait_final(run, timeout=60)
         expect(row["state"] == "error" and "cannot record the report" in row["error"]
                and "the disk is full" in row["error"], f"the run: {row}")
-        # The worker lets go of the run just after recording its end: allow it a moment.
-        deadline = time.monotonic() + 10
-        while True:
-            status, body = d.json("GET", "/healthz")
-            if (status == 200 and body["running"] is None) or time.monotonic() > deadline:
-                break
-            time.sleep(0.05)
+        status, body = d.wait_idle()
         expect(status == 200 and body["running"] is None, f"nothing left running: {body}")
     finally:
         code = d.stop()
@@ -353,6 +357,7 @@ def test_concurrent_submissions_run_one_at_a_time_and_a_killed_daemon_loses_noth
         expect(status == 202 and body["state"] == "cancelled", f"cancel queued: {status} {body}")
         expect(d.run(second)["state"] == "cancelled", "the queued run is cancelled")
         d.wait_final(first)
+        d.wait_idle()  # a cancel in the worker's last moment with the run is still accepted
         status, body = d.json("POST", f"/api/v1/runs/{first}/cancel", token=CI)
         expect(status == 409 and body["error"]["code"] == "conflict", f"final: {status} {body}")
     finally:
