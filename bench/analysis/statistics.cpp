@@ -33,36 +33,79 @@ namespace {
 // The k-th smallest value (0-based) of `v`, and the one ranked just below it, exactly as
 // std::nth_element would place them, in a few streaming passes instead of nth_element's
 // branchy partitioning (3-5x faster on the few thousand values of a channel's
-// surroundings). Bucket select: values are counted into equal-width buckets over
-// [min, max]; the bucket index never decreases as the value grows, so every value of a
-// lower bucket ranks below every value of a higher one, and only the bucket holding rank k
-// needs looking into. Its values are swapped to the front of `v` and the search repeats on
-// them until few are left for nth_element. NaNs have no rank: with one present this falls
-// back to plain nth_element, as median() always did.
+// surroundings). Bucket select: values are counted into equal-width buckets over a range
+// [lo, hi], those beyond it into the end buckets; the bucket index never decreases as the
+// value grows, so every value of a lower bucket ranks below every value of a higher one,
+// and only the bucket holding rank k needs looking into. Its values are swapped to the
+// front of `v` and the search repeats on them until few are left for nth_element. NaNs
+// have no rank: with one present this falls back to plain nth_element, as median() always
+// did.
 struct Ranked {
   double kth = 0;
   double below = 0;  // rank k - 1; meaningful only for k > 0
 };
+
+struct BucketRange {
+  double lo = 0, hi = 0;
+  bool usable() const { return lo < hi && std::isfinite(hi - lo); }
+};
+
+BucketRange min_max(std::span<const double> v) {
+  BucketRange r{v[0], v[0]};
+  for (const double x : v) {
+    r.lo = std::min(r.lo, x);
+    r.hi = std::max(r.hi, x);
+  }
+  return r;  // a NaN first value makes it unusable; later NaNs are found while counting
+}
+
+// On a large input the range is read off an evenly spaced sample: the sample's values ranked
+// 47 % of it either side of k's place (for a median, the 3rd to the 97th percentile).
+// [min, max] would let a few far values (the channels among a map's half a million surface
+// residuals) crowd nearly every value into one bucket, costing several passes to separate
+// them. The range still holds nearly all values, so that few share an end bucket (counting
+// into the same bucket again and again is slow: each increment waits for the last). Whatever
+// the sample, the selection stays exact: a rank k beyond the range lands in an end bucket,
+// which the next pass narrows down like any other.
+constexpr std::size_t kSampled = 16384;  // inputs at least this large take the sampled range
+BucketRange sampled_range(std::span<const double> v, std::size_t k) {
+  constexpr std::size_t kSample = 1024, kMargin = kSample * 47 / 100;
+  double sample[kSample];
+  const std::size_t n = v.size();
+  for (std::size_t i = 0; i < kSample; ++i) sample[i] = v[i * n / kSample];
+  const std::size_t at = k * kSample / n;
+  const std::size_t lo_rank = at > kMargin ? at - kMargin : 0;
+  const std::size_t hi_rank = std::min(kSample - 1, at + kMargin);
+  if (std::any_of(sample, sample + kSample, [](double x) { return x != x; })) return {};
+  std::nth_element(sample, sample + hi_rank, sample + kSample);
+  std::nth_element(sample, sample + lo_rank, sample + hi_rank);
+  return {sample[lo_rank], sample[hi_rank]};
+}
 
 Ranked select_rank(std::span<double> v, const std::size_t k_wanted) {
   constexpr std::size_t kBuckets = 256;
   constexpr std::size_t kSmall = 64;  // below this, nth_element is as fast
   std::size_t k = k_wanted, n = v.size();
   for (int level = 0; level < 4 && n > kSmall; ++level) {
-    double lo = v[0], hi = v[0];
-    bool has_nan = false;
-    for (std::size_t i = 0; i < n; ++i) {
-      lo = std::min(lo, v[i]);
-      hi = std::max(hi, v[i]);
-      has_nan |= v[i] != v[i];
-    }
-    if (has_nan || !(lo < hi) || !std::isfinite(hi - lo)) break;
+    const std::span<const double> values(v.data(), n);
+    BucketRange range = n >= kSampled ? sampled_range(values, k) : BucketRange{};
+    if (!range.usable()) range = min_max(values);  // also when the sample's values are all equal
+    if (!range.usable()) break;
+    const double lo = range.lo, hi = range.hi;
     const double scale = static_cast<double>(kBuckets) / (hi - lo);
+    // Clamped without branches (values beyond a sampled range would make them unpredictable).
+    // A NaN goes to bucket 0 here, but its presence stops the search before any swap.
     const auto bucket = [&](double x) {
-      return std::min(kBuckets - 1, static_cast<std::size_t>((x - lo) * scale));
+      const double at = std::min(std::max(0.0, (x - lo) * scale), double(kBuckets - 1));
+      return static_cast<std::size_t>(at);
     };
     std::size_t count[kBuckets] = {};
-    for (std::size_t i = 0; i < n; ++i) ++count[bucket(v[i])];
+    bool has_nan = false;
+    for (std::size_t i = 0; i < n; ++i) {
+      ++count[bucket(v[i])];
+      has_nan |= v[i] != v[i];
+    }
+    if (has_nan) break;
     std::size_t b = 0, before = 0;
     while (before + count[b] <= k) before += count[b++];
     // Swapped, not overwritten: `v` keeps every value, which the rank below may need.
