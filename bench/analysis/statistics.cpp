@@ -86,6 +86,9 @@ Ranked select_rank(std::span<double> v, const std::size_t k_wanted) {
   constexpr std::size_t kBuckets = 256;
   constexpr std::size_t kSmall = 64;  // below this, nth_element is as fast
   std::size_t k = k_wanted, n = v.size();
+  // The values ranked below the k-th all lie in v[0, below_scope): the input of the deepest
+  // pass that left some values in lower buckets (passes only swap within their input).
+  std::size_t below_scope = n;
   for (int level = 0; level < 4 && n > kSmall; ++level) {
     const std::span<const double> values(v.data(), n);
     BucketRange range = n >= kSampled ? sampled_range(values, k) : BucketRange{};
@@ -112,6 +115,7 @@ Ranked select_rank(std::span<double> v, const std::size_t k_wanted) {
     std::size_t kept = 0;
     for (std::size_t i = 0; i < n; ++i)
       if (bucket(v[i]) == b) std::swap(v[kept++], v[i]);
+    if (before > 0) below_scope = n;
     k -= before;
     n = kept;
   }
@@ -124,9 +128,12 @@ Ranked select_rank(std::span<double> v, const std::size_t k_wanted) {
     out.below = *std::max_element(first, kth);
   } else if (k_wanted > 0) {
     // Rank k - 1 lies in a lower bucket (equal values share a bucket, so it is smaller
-    // than the k-th): the largest of all values below the k-th. Rare: one pass.
+    // than the k-th): the largest of the values below the k-th, all of them in the deepest
+    // pass's input that had lower buckets. Not rare (the k-th is often first in a bucket of
+    // a few), so not a pass over all of `v`.
     double below = -std::numeric_limits<double>::infinity();
-    for (double x : v) below = x < out.kth ? std::max(below, x) : below;
+    for (std::size_t i = 0; i < below_scope; ++i)
+      below = v[i] < out.kth ? std::max(below, v[i]) : below;
     out.below = below;
   }
   return out;
