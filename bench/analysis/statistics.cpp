@@ -50,13 +50,23 @@ struct BucketRange {
   bool usable() const { return lo < hi && std::isfinite(hi - lo); }
 };
 
+// In two lanes: with one running min and max, each value waits for the comparison of the
+// one before it.
 BucketRange min_max(std::span<const double> v) {
-  BucketRange r{v[0], v[0]};
-  for (const double x : v) {
-    r.lo = std::min(r.lo, x);
-    r.hi = std::max(r.hi, x);
+  BucketRange a{v[0], v[0]}, b = a;
+  std::size_t i = 0;
+  for (; i + 2 <= v.size(); i += 2) {
+    a.lo = std::min(a.lo, v[i]);
+    a.hi = std::max(a.hi, v[i]);
+    b.lo = std::min(b.lo, v[i + 1]);
+    b.hi = std::max(b.hi, v[i + 1]);
   }
-  return r;  // a NaN first value makes it unusable; later NaNs are found while counting
+  if (i < v.size()) {
+    a.lo = std::min(a.lo, v[i]);
+    a.hi = std::max(a.hi, v[i]);
+  }
+  // A NaN first value makes the range unusable; later NaNs are found while counting.
+  return {std::min(a.lo, b.lo), std::max(a.hi, b.hi)};
 }
 
 // On a large input the range is read off an evenly spaced sample: the sample's values ranked
@@ -89,6 +99,10 @@ Ranked select_rank(std::span<double> v, const std::size_t k_wanted) {
   // The values ranked below the k-th all lie in v[0, below_scope): the input of the deepest
   // pass that left some values in lower buckets (passes only swap within their input).
   std::size_t below_scope = n;
+  // Each value's bucket, worked out once per pass: the partition reads it back instead of
+  // computing it again (that was half of a pass's work).
+  std::vector<unsigned char> bucket_of(n > kSmall ? n : 0);
+  static_assert(kBuckets <= 256);
   for (int level = 0; level < 4 && n > kSmall; ++level) {
     const std::span<const double> values(v.data(), n);
     BucketRange range = n >= kSampled ? sampled_range(values, k) : BucketRange{};
@@ -96,25 +110,34 @@ Ranked select_rank(std::span<double> v, const std::size_t k_wanted) {
     if (!range.usable()) break;
     const double lo = range.lo, hi = range.hi;
     const double scale = static_cast<double>(kBuckets) / (hi - lo);
-    // Clamped without branches (values beyond a sampled range would make them unpredictable).
-    // A NaN goes to bucket 0 here, but its presence stops the search before any swap.
+    // Values beyond the range go to the end buckets. A NaN goes to bucket 0 here, but its
+    // presence stops the search before any swap. Converted through int: a double to an
+    // unsigned 64-bit integer takes several instructions on x86-64, to int one.
     const auto bucket = [&](double x) {
       const double at = std::min(std::max(0.0, (x - lo) * scale), double(kBuckets - 1));
-      return static_cast<std::size_t>(at);
+      return static_cast<unsigned char>(static_cast<int>(at));
     };
     std::size_t count[kBuckets] = {};
     bool has_nan = false;
     for (std::size_t i = 0; i < n; ++i) {
-      ++count[bucket(v[i])];
+      bucket_of[i] = bucket(v[i]);
+      ++count[bucket_of[i]];
       has_nan |= v[i] != v[i];
     }
     if (has_nan) break;
     std::size_t b = 0, before = 0;
     while (before + count[b] <= k) before += count[b++];
-    // Swapped, not overwritten: `v` keeps every value, which the rank below may need.
+    // Swapped, not overwritten: `v` keeps every value, which the rank below may need. Without
+    // a branch (bucket b often holds a tenth of the values: a branch on it mispredicts):
+    // v[kept .. i) hold values of other buckets, so exchanging v[i] with v[kept] always keeps
+    // every value, and `kept` moves on only when v[i] was in bucket b.
     std::size_t kept = 0;
-    for (std::size_t i = 0; i < n; ++i)
-      if (bucket(v[i]) == b) std::swap(v[kept++], v[i]);
+    for (std::size_t i = 0; i < n; ++i) {
+      const double x = v[i];
+      v[i] = v[kept];
+      v[kept] = x;
+      kept += bucket_of[i] == b;
+    }
     if (before > 0) below_scope = n;
     k -= before;
     n = kept;
