@@ -189,6 +189,27 @@ std::vector<ChannelRegion> join_pieces(std::vector<ChannelRegion> regions, int g
   return joined;
 }
 
+// Asks the memory system for the map around a region before it is measured: the window and
+// the reference's ring reach some 60 rows of the map, a fresh cache line each few pixels,
+// and without this their misses are waited for one row after another (half of the ring's
+// gathering time). Issued while the previous channel is measured; a hint, not a read.
+// noipa: GCC finds the function free of side effects (a prefetch is none) and would drop
+// the call.
+[[gnu::noipa]] void prefetch_neighbourhood(const HeightMap& map, const ChannelRegion& region) {
+  // The ring's outer radius (channel_measurement.cpp: 2.5 radii + 2 px, plus max(6 px, one
+  // radius)), with some to spare.
+  const double radius =
+      std::max(region.r_max - region.r_min, region.c_max - region.c_min) / 2.0 + 0.5;
+  const int reach = static_cast<int>(3.5 * radius) + 10;
+  const int r0 = std::max(0, region.r_min - reach), r1 = std::min(map.rows - 1, region.r_max + reach);
+  const int c0 = std::max(0, region.c_min - reach), c1 = std::min(map.cols - 1, region.c_max + reach);
+  constexpr int kFloatsPerLine = 16;
+  for (int r = r0; r <= r1; ++r) {
+    const float* row = map.height_um.data() + static_cast<std::size_t>(r) * map.cols;
+    for (int c = c0; c < c1 + kFloatsPerLine; c += kFloatsPerLine) __builtin_prefetch(row + std::min(c, c1));
+  }
+}
+
 }  // namespace
 
 std::optional<std::string> map_problem(const HeightMap& map) {
@@ -224,9 +245,10 @@ std::expected<ChannelDetection, std::string> detect_channels(const HeightMap& ma
   const MeasurementContext context{map, out.form, out.threshold_um};
   ChannelMeasurer measurer(context);
   out.channels.reserve(regions.size());
-  for (const ChannelRegion& region : regions) {
-    if (region.pixels < options.min_area_px) continue;
-    out.channels.push_back(measurer.measure(region));
+  for (std::size_t i = 0; i < regions.size(); ++i) {
+    if (i + 1 < regions.size()) prefetch_neighbourhood(map, regions[i + 1]);
+    if (regions[i].pixels < options.min_area_px) continue;
+    out.channels.push_back(measurer.measure(regions[i]));
   }
   return out;
 }
