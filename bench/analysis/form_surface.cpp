@@ -74,6 +74,11 @@ FormSurface::RowWalker::RowWalker(const FormSurface& form, int cols)
       cols_(cols),
       heights_(static_cast<std::size_t>(cols)),
       step_(heights_.size()),
+      block_row_((cols + kBlock - 1) / kBlock),
+      base_max_(block_row_.size()),
+      step_max_(block_row_.size()),
+      base_abs_(block_row_.size()),
+      step_abs_(block_row_.size()),
       column_weights_(heights_.size()),
       knot_values_(form.knot_c_.size()),
       next_knot_values_(knot_values_.size()),
@@ -115,6 +120,25 @@ void FormSurface::RowWalker::start_band(int r) {
     for (int c = 0; c < cols_; ++c)
       step_[static_cast<std::size_t>(c)] =
           scratch_[static_cast<std::size_t>(c)] - heights_[static_cast<std::size_t>(c)];
+  } else {
+    std::fill(step_.begin(), step_.end(), 0.0f);
+  }
+  band_start_ = r;
+  for (std::size_t b = 0; b < block_row_.size(); ++b) {
+    const float* h = heights_.data() + b * kBlock;
+    const float* s = step_.data() + b * kBlock;
+    float h_lo = h[0], h_hi = h[0], s_lo = s[0], s_hi = s[0];
+    for (int c = 1; c < width(static_cast<int>(b)); ++c) {
+      h_lo = std::min(h_lo, h[c]);
+      h_hi = std::max(h_hi, h[c]);
+      s_lo = std::min(s_lo, s[c]);
+      s_hi = std::max(s_hi, s[c]);
+    }
+    block_row_[b] = r;
+    base_max_[b] = h_hi;
+    step_max_[b] = s_hi;
+    base_abs_[b] = std::max(std::abs(h_lo), std::abs(h_hi));
+    step_abs_[b] = std::max(std::abs(s_lo), std::abs(s_hi));
   }
 }
 
@@ -132,14 +156,29 @@ void add_in_place(float* __restrict heights, const float* __restrict step, int n
 }
 }  // namespace
 
-const float* FormSurface::RowWalker::row(int r) {
-  if (r >= band_end_ || r != next_row_) {
-    start_band(r);
-  } else {
-    add_in_place(heights_.data(), step_.data(), cols_);
-  }
-  next_row_ = r + 1;
-  return heights_.data();
+void FormSurface::RowWalker::to_row(int r) {
+  if (r >= band_end_ || r != row_ + 1) start_band(r);
+  row_ = r;
+}
+
+const float* FormSurface::RowWalker::block(int b) {
+  float* h = heights_.data() + static_cast<std::size_t>(b) * kBlock;
+  const float* s = step_.data() + static_cast<std::size_t>(b) * kBlock;
+  for (; block_row_[b] < row_; ++block_row_[b]) add_in_place(h, s, width(b));
+  return h;
+}
+
+float FormSurface::RowWalker::clear_height(int b, float limit) const {
+  // Over the block the form is at most base_max + t x step_max (t rows into the band), and
+  // the float steps drift from that by rounding: a few units in the last place per step,
+  // bounded generously. Rounded up, so that h >= the result implies h - form >= limit.
+  const double t = row_ - band_start_;
+  const double top = base_max_[b] + t * step_max_[b];
+  const double drift = (t + 1) * 1e-6 * (base_abs_[b] + t * step_abs_[b] + 1);
+  const double clear = top + drift + limit;
+  // Rounded up: the nearest float to a value 1e-6 x |clear| above it cannot lie below it (half
+  // a float's unit in the last place is 6e-8 x).
+  return static_cast<float>(clear + 1e-6 * std::abs(clear));
 }
 
 // ---------------------------------------------------------------------------------------
