@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 
 namespace derma::analysis {
@@ -115,15 +116,19 @@ Ranked select_rank(std::span<double> v, const std::size_t k_wanted) {
     if (!range.usable()) range = min_max(values);  // also when the sample's values are all equal
     if (!range.usable()) break;
     const double lo = range.lo, hi = range.hi;
-    const double scale = static_cast<double>(kBuckets) / (hi - lo);
+    // About two values a bucket on small inputs: clearing and scanning 256 counters would
+    // cost more than the values (a form cell has 64).
+    const std::size_t buckets = std::clamp<std::size_t>(n / 2, 16, kBuckets);
+    const double scale = static_cast<double>(buckets) / (hi - lo);
     // Values beyond the range go to the end buckets. A NaN goes to bucket 0 here, but its
     // presence stops the search before any swap. Converted through int: a double to an
     // unsigned 64-bit integer takes several instructions on x86-64, to int one.
     const auto bucket = [&](double x) {
-      const double at = std::min(std::max(0.0, (x - lo) * scale), double(kBuckets - 1));
+      const double at = std::min(std::max(0.0, (x - lo) * scale), double(buckets - 1));
       return static_cast<unsigned char>(static_cast<int>(at));
     };
-    std::size_t count[kBuckets] = {};
+    std::uint32_t count[kBuckets];
+    std::fill_n(count, buckets, 0);
     bool has_nan = false;
     for (std::size_t i = 0; i < n; ++i) {
       bucket_of[i] = bucket(v[i]);
