@@ -79,6 +79,13 @@ double quadratic_at(const double k[6], double x, double y) {
 // Gaussian noise that is 3 sigma, so the surface keeps its full weight and outliers none.
 constexpr double kBiweightScale = 4.4685;
 
+// Tukey's biweight of a residual already divided by its scale: full weight near the fit,
+// none beyond the scale.
+double biweight(double u) {
+  const double u2 = u * u;
+  return u2 >= 1.0 ? 0.0 : (1.0 - u2) * (1.0 - u2);
+}
+
 // Which eighth of the plane around the centre a ring point lies in.
 int octant(double dr, double dc) {
   return (dr < 0 ? 4 : 0) + (dc < 0 ? 2 : 0) + (std::abs(dr) > std::abs(dc) ? 1 : 0);
@@ -145,11 +152,13 @@ bool ChannelMeasurer::copy_window(const ChannelRegion& region) {
 // ---------------------------------------------------------------------------------------
 // Local reference surface
 
-bool ChannelMeasurer::fit_ring(double coef[6]) const {
+bool ChannelMeasurer::fit_ring(double coef[6], double per_scale) {
   Moments moments;
   for (std::size_t row = 0; row < ring_x_.size(); ++row) {
     double s[5] = {}, t[3] = {};
     for (std::size_t k = ring_row_start_[row]; k < ring_row_start_[row + 1]; ++k) {
+      // The weights of this fit, made in the same pass from the last fit's residuals.
+      if (per_scale > 0) ring_wt_[k] = biweight(ring_residual_[k] * per_scale);
       const double w = ring_wt_[k], y = ring_y_[k];
       const double wy = w * y, wy2 = wy * y, wy3 = wy2 * y, wh = w * ring_h_[k], why = wh * y;
       s[0] += w;
@@ -166,7 +175,7 @@ bool ChannelMeasurer::fit_ring(double coef[6]) const {
   return moments.normal_equations().solve(coef);
 }
 
-void ChannelMeasurer::ring_residuals(const double coef[6]) {
+double ChannelMeasurer::median_abs_residual(const double coef[6]) {
   for (std::size_t row = 0; row < ring_x_.size(); ++row) {
     // Along a row the quadratic is a + b y + coef[4] y^2.
     const double x = ring_x_[row];
@@ -174,8 +183,10 @@ void ChannelMeasurer::ring_residuals(const double coef[6]) {
     for (std::size_t k = ring_row_start_[row]; k < ring_row_start_[row + 1]; ++k) {
       const double y = ring_y_[k];
       ring_residual_[k] = ring_h_[k] - (a + b * y + coef[4] * y * y);
+      scratch_[k] = std::abs(ring_residual_[k]);
     }
   }
+  return median_destructive(scratch_);
 }
 
 std::optional<ChannelMeasurer::LocalReference> ChannelMeasurer::local_reference(double rc,
@@ -239,22 +250,16 @@ std::optional<ChannelMeasurer::LocalReference> ChannelMeasurer::local_reference(
   const std::size_t n = ring_h_.size();
   ring_residual_.resize(n);
   scratch_.resize(n);
+  double per_scale = 0;  // the first fit takes the weights the gathering gave
   for (int iteration = 0; iteration < 4; ++iteration) {
-    if (!fit_ring(ref.coef)) return std::nullopt;
-    ring_residuals(ref.coef);
-    std::copy(ring_residual_.begin(), ring_residual_.end(), scratch_.begin());
-    for (double& e : scratch_) e = std::abs(e);
-    const double median_abs = median_destructive(scratch_);
+    if (!fit_ring(ref.coef, per_scale)) return std::nullopt;
+    const double median_abs = median_abs_residual(ref.coef);
     // Quantised heights on a clean surface can leave half the residuals at 0.
     const double c = std::max(kBiweightScale * median_abs, 0.05);
     ref.sigma_um = std::max(1.4826 * median_abs, 0.02);
-    // Tukey's biweight: full weight near the fit, none beyond c.
-    const double per_c = 1.0 / c;
-    for (std::size_t k = 0; k < n; ++k) {
-      const double u = ring_residual_[k] * per_c, u2 = u * u;
-      ring_wt_[k] = u2 >= 1.0 ? 0.0 : (1.0 - u2) * (1.0 - u2);
-    }
+    per_scale = 1.0 / c;
   }
+  for (std::size_t k = 0; k < n; ++k) ring_wt_[k] = biweight(ring_residual_[k] * per_scale);
 
   // A ring read on one side only would let the quadratic swing freely over the channel: ask
   // for surface all round (six of eight octants, a few points each).

@@ -74,8 +74,11 @@ class ChannelMeasurer {
 
   bool copy_window(const ChannelRegion& region);  // false: an unreadable area runs out of it
   std::optional<LocalReference> local_reference(double rc, double cc, double radius_px);
-  bool fit_ring(double coef[6]) const;        // weighted least squares on the ring
-  void ring_residuals(const double coef[6]);  // ring_residual_ = height - quadratic
+  // Weighted least squares on the ring; per_scale > 0: with biweights of ring_residual_
+  // divided by the scale (stored in ring_wt_), else with ring_wt_ as it is.
+  bool fit_ring(double coef[6], double per_scale);
+  // ring_residual_ = height - quadratic, and the median of their absolute values.
+  double median_abs_residual(const double coef[6]);
   void measure_floor(const LocalReference& reference, Channel& out);
   void centroid_position(Channel& out) const;
 
