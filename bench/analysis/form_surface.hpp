@@ -12,6 +12,7 @@
 // 10 um wave 2 mm long), and quadratic through the three outermost beyond the outer ones.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <expected>
 #include <string>
@@ -30,6 +31,7 @@ class FormSurface {
     double w[3] = {};
   };
   static Weights weights(const std::vector<double>& knots, double v);
+  double at(const Weights& wr, const Weights& wc) const;
 
  public:
   // knot_r / knot_c: pixel coordinates of the cell centres (increasing); knots_um row-major.
@@ -38,27 +40,60 @@ class FormSurface {
 
   double at(double r, double c) const;
 
-  // Walks the map's rows in order, keeping the form along the current row in a buffer: each
-  // row adds a per-column step (the surface is linear between knot rows), so a pixel costs one
-  // add instead of a bilinear evaluation. The buffer is recomputed exactly at each knot row.
+  // Walks the map's rows in order for the labelling, which asks of each pixel whether it
+  // lies below the form by more than the threshold. Between two knot rows the form is linear
+  // in r: each row adds a per-column step to the row before (one add instead of a bilinear
+  // evaluation), and the heights are computed exactly at each band's first row. The steps
+  // are added a block of columns at a time, and only to a block whose heights are asked
+  // for: most blocks of a map are cleared by a bound on the form over the block
+  // (clear_height) without them. A block catches up with the steps it missed, so its
+  // heights are always the very floats that adding every row's step would give.
   class RowWalker {
    public:
+    static constexpr int kBlock = 64;  // columns
     RowWalker(const FormSurface& form, int cols);
-    // Form heights along row r (rows asked in increasing order, each once).
-    const float* row(int r);
+    // Moves to row r (rows asked in increasing order, each once).
+    void to_row(int r);
+    // The form along block b of the current row: columns b * kBlock .. (at most kBlock).
+    const float* block(int b);
+    // A height at or above which a pixel of block b lies at least `limit` above the form on
+    // the current row (limit may be negative): h >= clear_height(b, limit) implies
+    // h - form >= limit for every column of the block, in float arithmetic too.
+    float clear_height(int b, float limit) const;
 
    private:
     void start_band(int r);
     void fill(double r, std::vector<double>& knot_values, float* out) const;
+    int width(int b) const { return std::min(kBlock, cols_ - b * kBlock); }
     const FormSurface& form_;
     int cols_;
+    int band_start_ = 0;
     int band_end_ = -1;  // first row of the next band
-    int next_row_ = 0;
+    int row_ = -1;
     std::vector<float> heights_;
     std::vector<float> step_;
+    std::vector<int> block_row_;           // the row whose heights each block holds
+    // Per block, at the band's first row: the largest height and step, and the largest
+    // magnitudes (which bound the steps' rounding).
+    std::vector<double> base_max_, step_max_, base_abs_, step_abs_;
     std::vector<Weights> column_weights_;
     std::vector<double> knot_values_, next_knot_values_;
     std::vector<float> scratch_;
+  };
+
+
+  // The form at a fixed set of columns, one row at a time: exactly the values at() gives
+  // (the same weights, products and sums), with each column's weights worked out once
+  // instead of searched for at every point. For the fit's hundreds of thousands of samples.
+  class ColumnSampler {
+   public:
+    ColumnSampler(const FormSurface& form, const std::vector<int>& cols);
+    // out[k] = at(r, cols[k]) for every column k.
+    void row(int r, double* out) const;
+
+   private:
+    const FormSurface& form_;
+    std::vector<Weights> column_weights_;
   };
 
   std::size_t knot_rows() const { return knot_r_.size(); }

@@ -40,12 +40,14 @@ double sorted_median(std::vector<double> v) {
 
 TEST_CASE("the median is exactly the middle of the sorted values, whatever their spread") {
   // The selection narrows by buckets of value; these shapes put the middle ranks across
-  // bucket edges, in one crowded bucket, among duplicates and beside far outliers.
+  // bucket edges, in one crowded bucket, among duplicates and beside far outliers; large
+  // inputs take their buckets' range from a sample, which shape 5 fills with outliers.
   std::mt19937 rng(11);
   std::normal_distribution<double> noise(0.0, 0.5);
   std::uniform_int_distribution<int> small(0, 3);
-  for (std::size_t n : {1u, 2u, 3u, 64u, 65u, 66u, 257u, 1000u, 4566u, 4567u, 16384u}) {
-    for (int shape = 0; shape < 5; ++shape) {
+  for (std::size_t n : {1u, 2u, 3u, 64u, 65u, 66u, 257u, 1000u, 4566u, 4567u, 16384u, 16385u,
+                        100000u}) {
+    for (int shape = 0; shape < 6; ++shape) {
       std::vector<double> v(n);
       for (std::size_t i = 0; i < n; ++i) {
         switch (shape) {
@@ -61,9 +63,12 @@ TEST_CASE("the median is exactly the middle of the sorted values, whatever their
           case 3:
             v[i] = 7.25;
             break;  // all equal
-          default:
+          case 4:
             v[i] = (i % 2 ? 1e6 : -1e6) + noise(rng);
             break;  // two clusters
+          default:
+            v[i] = i % 16 == 0 ? 1e6 + noise(rng) : noise(rng);
+            break;  // every sampled value far from the middle
         }
       }
       INFO("n = " << n << ", shape " << shape);
