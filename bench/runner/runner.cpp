@@ -145,7 +145,6 @@ class RunSession {
   int roll_count_ = 0;
   std::optional<analysis::RollRecord> last_roll_;
   std::optional<analysis::ScanRecord> last_scan_;
-  bool bad_input_ = false;
   bool output_failed_ = false;  // report files could not be written
 };
 
@@ -167,7 +166,7 @@ std::optional<StepFailure> RunSession::prepare_output() {
 std::optional<StepFailure> RunSession::open_link() {
   auto address = transport::parse_rig_address(options_.rig_address);
   if (!address) {
-    bad_input_ = true;
+    report_.bad_input = true;
     return StepFailure{RunVerdict::Error, address.error().message};
   }
   std::string device;
@@ -191,7 +190,7 @@ std::optional<StepFailure> RunSession::open_link() {
     sim.rig_serial = options_.rigsim_serial;
     auto started = VirtualRig::start(sim);
     if (!started) {
-      bad_input_ = started.error().bad_input;
+      report_.bad_input = started.error().bad_input;
       return StepFailure{RunVerdict::Error,
                          "virtual rig: " + started.error().message +
                              suite_sections_named_in(started.error().message, suite_)};
@@ -216,7 +215,7 @@ std::optional<StepFailure> RunSession::open_link() {
 std::optional<StepFailure> RunSession::refuse_virtual_rig_only_keys() {
   auto refused = suite::virtual_rig_only_key(suite_, options_.rig_address);
   if (!refused) return std::nullopt;
-  bad_input_ = true;
+  report_.bad_input = true;
   return StepFailure{RunVerdict::Error, refused->to_string()};
 }
 
@@ -487,7 +486,7 @@ RunOutcome RunSession::run_steps() {
   // The capture starts with what the run is (suite, spec, roller), before any byte of the
   // link, so that even a run that never connects leaves an auditable record.
   std::optional<StepFailure> failure = prepare_output();
-  if (failure) bad_input_ = true;
+  if (failure) report_.bad_input = true;
   if (!failure) write_metadata();
   if (!failure) failure = connect();
   if (!failure) {
@@ -561,7 +560,7 @@ RunOutcome RunSession::run_steps() {
   virtual_rig_.reset();
 
   RunOutcome outcome;
-  outcome.exit_code = bad_input_ ? report::kExitBadInput : report::exit_code_for(report_.verdict);
+  outcome.exit_code = report::exit_code_for(report_);
   if (output_failed_ && outcome.exit_code == report::kExitPass)
     outcome.exit_code = report::kExitRigError;
   outcome.report = std::move(report_);

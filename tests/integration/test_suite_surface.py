@@ -76,7 +76,8 @@ def test_a_bad_scanner_key_exits_2_with_rigsims_message(env):
     expect(proc.returncode == 2, describe(proc))
     expect("--scanner: line 1: unknown key 'scanner.noize_um'" in proc.stderr, proc.stderr)
     expect(f"the suite's 'scanner' at {suite}:" in proc.stderr, proc.stderr)
-    expect(report is not None and report["verdict"] == "error", report)
+    expect(report is not None and report["verdict"] == "error" and report["exit_code"] == 2, report)
+    expect("verdict: ERROR (exit 2)" in proc.stdout, proc.stdout)
 
 
 def test_rigsim_refuses_a_bad_option_with_exit_2(env):
