@@ -198,7 +198,7 @@ std::string option_error_of(const SurfaceSections& replacing, const char* roller
 
 }  // namespace
 
-TEST_CASE("--phantom and --scanner replace the roller file's sections of the same name") {
+TEST_CASE("rigsim's --phantom and --scanner replace the roller file's sections of the same name") {
   SECTION("a harsh scanner whatever the roller file says") {
     SurfaceSections replacing;
     replacing.scanner = "{preset: harsh}";
@@ -238,7 +238,7 @@ TEST_CASE("--phantom and --scanner replace the roller file's sections of the sam
   }
 }
 
-TEST_CASE("--phantom and --scanner errors name the option, its line and the problem") {
+TEST_CASE("rigsim's --phantom and --scanner errors name the option, its line and the problem") {
   using Catch::Contains;
   SurfaceSections replacing;
   SECTION("an unknown key") {
