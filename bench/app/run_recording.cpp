@@ -62,7 +62,7 @@ std::expected<void, std::string> finish_recording(RunRecording& recording,
   if (auto done = recording.db->record_report(recording.run_id, report, suite.spec.text); !done)
     return done;
   const nlohmann::json detail = {{"verdict", report::to_string(report.verdict)},
-                                 {"exit_code", report::exit_code_for(report.verdict)},
+                                 {"exit_code", report::exit_code_for(report)},
                                  {"roller", report.roller_serial}};
   auto audited = recording.db->append_audit(
       recording.actor, "operator", "run.finish", "run " + std::to_string(recording.run_id), "cli",

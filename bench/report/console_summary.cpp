@@ -72,7 +72,7 @@ std::string console_summary(const RunReport& r) {
   }
   if (!r.error.empty()) out += "  " + r.error + "\n";
   std::snprintf(line, sizeof line, "verdict: %s (exit %d) in %.1f s\n",
-                upper(to_string(r.verdict)).c_str(), exit_code_for(r.verdict), r.duration_s);
+                upper(to_string(r.verdict)).c_str(), exit_code_for(r), r.duration_s);
   out += line;
   return out;
 }

@@ -136,7 +136,7 @@ nlohmann::json head(const RunReport& r) {
       {"format", "dermabench-report"},
       {"format_version", kReportFormatVersion},
       {"verdict", to_string(r.verdict)},
-      {"exit_code", exit_code_for(r.verdict)},
+      {"exit_code", exit_code_for(r)},
       {"error", r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error)},
       {"suite", {{"name", r.suite_name}, {"file", r.suite_file}}},
       {"spec", {{"model", r.spec_model}, {"file", r.spec_file}}},

@@ -30,6 +30,10 @@ int exit_code_for(RunVerdict verdict) {
   return kExitRigError;
 }
 
+int exit_code_for(const RunReport& report) {
+  return report.bad_input ? kExitBadInput : exit_code_for(report.verdict);
+}
+
 std::vector<const analysis::CheckResult*> RunReport::all_checks() const {
   std::vector<const analysis::CheckResult*> out;
   for (const auto& roll : rolls)

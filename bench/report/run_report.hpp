@@ -26,6 +26,9 @@ enum ExitCode : int {
   kExitAborted = 4,
 };
 int exit_code_for(RunVerdict);
+struct RunReport;
+// The run's: 2 when it was refused or stopped for bad input, else its verdict's.
+int exit_code_for(const RunReport&);
 
 struct StepRecord {
   std::string name;
@@ -85,6 +88,9 @@ struct RollAnalysis {
 struct RunReport {
   RunVerdict verdict = RunVerdict::Error;
   std::string error;  // why the run is error/aborted, empty otherwise
+  // The error is in what the run was given (suite, roller file, rig address, the virtual
+  // rig's options), not in the rig: exit code 2, not 3.
+  bool bad_input = false;
 
   std::string suite_name;
   std::string suite_file;

@@ -73,6 +73,21 @@ std::optional<std::string> calibration_problem(const std::string& due, const std
   return std::nullopt;
 }
 
+// rigsim names the option whose YAML it rejected (`--scanner: line 1: ...`); the user wrote
+// it as a section of the suite: say where.
+std::string suite_sections_named_in(const std::string& rigsim_message, const suite::Suite& suite) {
+  std::string where;
+  const auto add = [&](const char* option, const char* key, const suite::VirtualRigSection& s) {
+    if (s.yaml.empty() || rigsim_message.find(std::string(option) + ":") == std::string::npos)
+      return;
+    where += std::string(" (") + option + " is the suite's '" + key + "' at " + suite.file + ":" +
+             std::to_string(s.line) + ")";
+  };
+  add("--phantom", "phantom", suite.phantom);
+  add("--scanner", "scanner", suite.scanner);
+  return where;
+}
+
 // Outcome of one step: empty = ok, else what went wrong and what it makes the run.
 struct StepFailure {
   RunVerdict verdict = RunVerdict::Error;
@@ -99,6 +114,7 @@ class RunSession {
   std::optional<StepFailure> prepare_output();
   std::optional<StepFailure> connect();
   std::optional<StepFailure> open_link();
+  std::optional<StepFailure> refuse_virtual_rig_only_keys();
   void write_metadata();
   std::optional<StepFailure> execute(const suite::Step& step);
   std::optional<StepFailure> do_roll(const suite::RollStep& step);
@@ -129,7 +145,6 @@ class RunSession {
   int roll_count_ = 0;
   std::optional<analysis::RollRecord> last_roll_;
   std::optional<analysis::ScanRecord> last_scan_;
-  bool bad_input_ = false;
   bool output_failed_ = false;  // report files could not be written
 };
 
@@ -151,18 +166,13 @@ std::optional<StepFailure> RunSession::prepare_output() {
 std::optional<StepFailure> RunSession::open_link() {
   auto address = transport::parse_rig_address(options_.rig_address);
   if (!address) {
-    bad_input_ = true;
+    report_.bad_input = true;
     return StepFailure{RunVerdict::Error, address.error().message};
   }
   std::string device;
   const bool sim = std::holds_alternative<transport::SimAddress>(*address);
-  if (!sim && !suite_.faults.empty()) {
-    bad_input_ = true;
-    return StepFailure{RunVerdict::Error,
-                       suite_.file +
-                           ": 'faults' are injected by the virtual rig: run this suite "
-                           "with --rig sim, not on " +
-                           options_.rig_address};
+  if (!sim) {
+    if (auto refused = refuse_virtual_rig_only_keys()) return refused;
   }
   if (sim) {
     progress("starting the virtual rig with roller " + options_.roller_file);
@@ -174,12 +184,16 @@ std::optional<StepFailure> RunSession::open_link() {
     sim.faults = suite_.faults;
     if (!options_.rigsim_faults.empty())
       sim.faults += (sim.faults.empty() ? "" : ",") + options_.rigsim_faults;
+    sim.phantom = suite_.phantom.yaml;
+    sim.scanner = suite_.scanner.yaml;
     sim.seed = options_.rigsim_seed;
     sim.rig_serial = options_.rigsim_serial;
     auto started = VirtualRig::start(sim);
     if (!started) {
-      bad_input_ = started.error().bad_input;
-      return StepFailure{RunVerdict::Error, "virtual rig: " + started.error().message};
+      report_.bad_input = started.error().bad_input;
+      return StepFailure{RunVerdict::Error,
+                         "virtual rig: " + started.error().message +
+                             suite_sections_named_in(started.error().message, suite_)};
     }
     virtual_rig_ = std::move(*started);
     address = transport::DeviceAddress{virtual_rig_->link_path()};
@@ -197,8 +211,17 @@ std::optional<StepFailure> RunSession::open_link() {
   return std::nullopt;
 }
 
+// A device cannot do what only the virtual rig does (the suite's faults, phantom, scanner).
+std::optional<StepFailure> RunSession::refuse_virtual_rig_only_keys() {
+  auto refused = suite::virtual_rig_only_key(suite_, options_.rig_address);
+  if (!refused) return std::nullopt;
+  report_.bad_input = true;
+  return StepFailure{RunVerdict::Error, refused->to_string()};
+}
+
 std::optional<StepFailure> RunSession::connect() {
   if (options_.borrowed_rig) {
+    if (auto refused = refuse_virtual_rig_only_keys()) return refused;  // a held device
     client_ = options_.borrowed_rig;
     counters_at_start_ = client_->link_counters();
     report_.rig.port = client_->describe();
@@ -463,7 +486,7 @@ RunOutcome RunSession::run_steps() {
   // The capture starts with what the run is (suite, spec, roller), before any byte of the
   // link, so that even a run that never connects leaves an auditable record.
   std::optional<StepFailure> failure = prepare_output();
-  if (failure) bad_input_ = true;
+  if (failure) report_.bad_input = true;
   if (!failure) write_metadata();
   if (!failure) failure = connect();
   if (!failure) {
@@ -537,7 +560,7 @@ RunOutcome RunSession::run_steps() {
   virtual_rig_.reset();
 
   RunOutcome outcome;
-  outcome.exit_code = bad_input_ ? report::kExitBadInput : report::exit_code_for(report_.verdict);
+  outcome.exit_code = report::exit_code_for(report_);
   if (output_failed_ && outcome.exit_code == report::kExitPass)
     outcome.exit_code = report::kExitRigError;
   outcome.report = std::move(report_);

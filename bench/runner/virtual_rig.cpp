@@ -89,6 +89,8 @@ std::expected<std::unique_ptr<VirtualRig>, LaunchError> VirtualRig::start(
   if (options.realtime) args.push_back("--realtime");
   if (options.session != 0) args.insert(args.end(), {"--session", std::to_string(options.session)});
   if (!options.faults.empty()) args.insert(args.end(), {"--faults", options.faults});
+  if (!options.phantom.empty()) args.insert(args.end(), {"--phantom", options.phantom});
+  if (!options.scanner.empty()) args.insert(args.end(), {"--scanner", options.scanner});
   if (options.seed) args.insert(args.end(), {"--seed", std::to_string(*options.seed)});
   if (!options.rig_serial.empty()) args.insert(args.end(), {"--serial", options.rig_serial});
   int error = 0;

@@ -18,12 +18,14 @@ struct VirtualRigOptions {
   bool realtime = false;
   std::uint64_t session = 0;          // rigsim --session, when not 0
   std::string faults;                 // rigsim --faults, when not empty
+  std::string phantom;                // rigsim --phantom (YAML), when not empty
+  std::string scanner;                // rigsim --scanner (YAML), when not empty
   std::optional<std::uint64_t> seed;  // rigsim --seed
   std::string rig_serial;             // rigsim --serial, when not empty
 };
 
 struct LaunchError {
-  bool bad_input = false;  // rigsim rejected the roller file (its exit code 2)
+  bool bad_input = false;  // rigsim rejected its input, e.g. the roller file (its exit code 2)
   std::string message;
 };
 

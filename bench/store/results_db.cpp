@@ -397,7 +397,7 @@ std::expected<void, std::string> ResultsDb::record_report(std::int64_t run_id,
                 "WHERE id = ?");
   run.bind(to_string(to))
       .bind(report::to_string(report.verdict))
-      .bind(report::exit_code_for(report.verdict))
+      .bind(report::exit_code_for(report))
       .bind(report.error)
       .bind(report.error)
       .bind_or_null(spec_sha)

@@ -91,6 +91,28 @@ Step read_step(const YamlField& f) {
   return step;
 }
 
+// The line of `key` in the map `top` (a block map's value starts on the line below its key).
+int line_of_key(const YamlField& top, const char* key) {
+  for (const auto& item : top.node())
+    if (item.first.Scalar() == key) return item.first.Mark().line + 1;
+  return 0;
+}
+
+// A section for the virtual rig, kept as YAML text: rigsim reads and checks it, bench does not.
+VirtualRigSection read_virtual_rig_section(const YamlField& top, const char* key) {
+  VirtualRigSection section;
+  const auto f = top.optional_child(key);
+  if (!f) return section;
+  YAML::Emitter flow;
+  flow.SetMapFormat(YAML::Flow);
+  flow.SetSeqFormat(YAML::Flow);
+  flow << f->node();
+  if (!flow.good()) f->fail("cannot pass this section to the virtual rig: " + flow.GetLastError());
+  section.yaml = flow.c_str();
+  section.line = line_of_key(top, key);
+  return section;
+}
+
 // Checks the order makes physical sense, so a suite fails at load time, not mid-run.
 void check_order(const YamlField& steps_field, const std::vector<Step>& steps) {
   bool homed = false, rolled = false, scanned = false;
@@ -138,11 +160,13 @@ std::expected<Suite, InputError> parse_suite(const std::string& text, const std:
   suite.file = file;
   try {
     const YamlField top(*root, "", suite.file);
-    top.expect_keys({"suite", "description", "spec", "watchdog_ms", "faults", "steps"});
+    top.expect_keys(
+        {"suite", "description", "spec", "watchdog_ms", "faults", "phantom", "scanner", "steps"});
     suite.name = top.child("suite").as_string();
     if (auto d = top.optional_child("description")) suite.description = d->as_string();
     if (auto w = top.optional_child("watchdog_ms")) suite.watchdog_ms = w->as_int_in(0, 60000);
     if (auto f = top.optional_child("faults")) {  // a SPEC string or a list of its items
+      suite.faults_line = line_of_key(top, "faults");
       if (f->is_sequence()) {
         for (const YamlField& item : f->items())
           suite.faults += (suite.faults.empty() ? "" : ",") + item.as_string();
@@ -150,6 +174,8 @@ std::expected<Suite, InputError> parse_suite(const std::string& text, const std:
         suite.faults = f->as_string();
       }
     }
+    suite.phantom = read_virtual_rig_section(top, "phantom");
+    suite.scanner = read_virtual_rig_section(top, "scanner");
     const YamlField spec_field = top.child("spec");
     suite.spec_line = spec_field.node().Mark().line + 1;
     // Paths inside a suite are relative to the suite file (DESIGN section 6).
@@ -164,6 +190,20 @@ std::expected<Suite, InputError> parse_suite(const std::string& text, const std:
     return std::unexpected(e.error);
   }
   return suite;
+}
+
+std::optional<InputError> virtual_rig_only_key(const Suite& suite, const std::string& rig_address) {
+  const std::string advice = ": run this suite with --rig sim, not on " + rig_address;
+  if (!suite.faults.empty())
+    return InputError{suite.file, suite.faults_line, 0,
+                      "'faults' are injected by the virtual rig" + advice};
+  if (!suite.phantom.yaml.empty())
+    return InputError{suite.file, suite.phantom.line, 0,
+                      "'phantom' sets the virtual rig's phantom" + advice};
+  if (!suite.scanner.yaml.empty())
+    return InputError{suite.file, suite.scanner.line, 0,
+                      "'scanner' sets the virtual rig's scanner" + advice};
+  return std::nullopt;
 }
 
 std::expected<Suite, InputError> with_spec(Suite suite, const std::string& spec_path) {

@@ -9,10 +9,18 @@
 //     - roll: {start_mm: 10, stroke_mm: 80, speed_mm_s: 20, load_N: 10, passes: 1}
 //     - scan: {x_mm: 12, y_mm: 0, length_mm: 70, width_mm: 20, pitch_um: 20}
 //     - checks: [all]                         # judges the latest roll and scan
+//
+// Optional top-level keys: `description`, `watchdog_ms` (the rig's heartbeat, default 1000),
+// and for the virtual rig only (`bench run --rig sim`; a real rig refuses such a suite):
+//   faults: [reboot@roll1+40%]                # faults it injects (fixtures/rigsim/FAULTS.md)
+//   phantom: {preset: harsh}                  # its phantom and scanner, as in a roller file
+//   scanner: {preset: harsh, noise_sd_um: 1}  #   (fixtures/rollers/README.md): they replace
+//                                             #   the mounted roller file's sections
 #pragma once
 
 #include <cstdint>
 #include <expected>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -54,6 +62,13 @@ struct Step {
   int line = 0;      // where it is in the suite file
 };
 
+// A section of the suite that bench hands to the virtual rig without reading it (rigsim
+// --phantom / --scanner YAML): rigsim reads and checks it.
+struct VirtualRigSection {
+  std::string yaml;  // the section's YAML in flow style, e.g. {preset: harsh}; empty = none
+  int line = 0;      // where it is in the suite file
+};
+
 struct Suite {
   std::string name;
   std::string description;
@@ -64,6 +79,11 @@ struct Suite {
   // Faults the virtual rig injects during this suite (fixtures/rigsim/FAULTS.md), as a
   // SPEC; rigsim checks it. Only with --rig sim: a device refuses such a suite.
   std::string faults;
+  int faults_line = 0;
+  // The virtual rig's phantom and scanner during this suite (`phantom:`, `scanner:`): they
+  // replace the roller file's sections. Only with --rig sim: a device refuses such a suite.
+  VirtualRigSection phantom;
+  VirtualRigSection scanner;
   int spec_line = 0;  // where the suite names its spec
   std::vector<Step> steps;
 };
@@ -75,6 +95,11 @@ std::expected<Suite, InputError> load_suite(const std::string& path);
 // `spec_path` receives the spec's path resolved against `file`'s directory.
 std::expected<Suite, InputError> parse_suite(const std::string& text, const std::string& file,
                                              std::string* spec_path);
+
+// A device refuses a suite that asks for what only the virtual rig does (`faults:`,
+// `phantom:`, `scanner:`): the first such key, located in the suite file, saying so; nothing
+// when the suite runs on any rig. `rig_address` is the device's, for the message.
+std::optional<InputError> virtual_rig_only_key(const Suite&, const std::string& rig_address);
 
 // Re-judges the suite against another spec (bench run --spec, bench analyze --spec).
 std::expected<Suite, InputError> with_spec(Suite suite, const std::string& spec_path);

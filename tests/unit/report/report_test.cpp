@@ -47,6 +47,17 @@ TEST_CASE("the run verdict follows the checks and maps to the documented exit co
   CHECK(report::exit_code_for(RunVerdict::Aborted) == 4);
 }
 
+TEST_CASE("a run stopped for bad input says exit 2 everywhere, as bench run exits") {
+  report::RunReport r = report_with({});
+  r.verdict = RunVerdict::Error;
+  r.error = "virtual rig: rigsim: --scanner: line 1: unknown key 'scanner.noize_um'";
+  CHECK(report::exit_code_for(r) == 3);  // an error of the rig
+  r.bad_input = true;
+  CHECK(report::exit_code_for(r) == 2);
+  CHECK(report::to_json(r)["exit_code"] == 2);
+  CHECK(report::console_summary(r).find("verdict: ERROR (exit 2)") != std::string::npos);
+}
+
 TEST_CASE(
     "report.json has the stable top level: verdict and checks with id, verdict, value, unit") {
   auto r = report_with({check("penetration_depth", analysis::Verdict::Fail, 250)});

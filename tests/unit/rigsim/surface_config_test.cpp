@@ -176,3 +176,115 @@ TEST_CASE("phantom and scanner section errors name the file, the line and the pr
     CHECK_THAT(e, Contains("the phantom's form reaches a slope of"));
   }
 }
+
+// rigsim --phantom / --scanner (e.g. a suite's sections): each replaces the file's section of
+// the same name, read and checked by the same code, its errors naming the option.
+namespace {
+
+const char* kHarshRoller = R"(model: DR-192-0.50
+serial: SIM-H
+geometry: {discs: 8, needles_per_disc: 24, drum_diameter_mm: 20.0, width_mm: 20.0,
+           needle_length_mm: 0.50, needle_diameter_mm: 0.25}
+phantom: {preset: harsh}
+scanner: {preset: harsh}
+)";
+
+std::string option_error_of(const SurfaceSections& replacing, const char* roller = kHead) {
+  auto def = parse_roller(roller, "roller.yaml", replacing);
+  REQUIRE_FALSE(def.has_value());
+  CHECK(def.error().in_option);
+  return def.error().message;
+}
+
+}  // namespace
+
+TEST_CASE("rigsim's --phantom and --scanner replace the roller file's sections of the same name") {
+  SECTION("a harsh scanner whatever the roller file says") {
+    SurfaceSections replacing;
+    replacing.scanner = "{preset: harsh}";
+    auto def = parse_roller(kHead, "roller.yaml", replacing);
+    REQUIRE(def.has_value());
+    CHECK(def->scanner.preset == "harsh");
+    CHECK(def->scanner.settings.floor_loss == scanner_preset("harsh")->settings.floor_loss);
+    CHECK(def->phantom.preset == "typical");  // the file's (here its default), untouched
+  }
+  SECTION("the option replaces the whole section: keys it does not give are its preset's") {
+    SurfaceSections replacing;
+    replacing.phantom = "{preset: harsh, curvature_radius_mm: 50}";
+    replacing.scanner = "{preset: ideal}";
+    auto def = parse_roller(
+        roller_with("phantom: {preset: ideal, waviness_um: 2}\nscanner: {preset: harsh}\n"),
+        "roller.yaml", replacing);
+    REQUIRE(def.has_value());
+    CHECK(def->phantom.preset == "harsh");
+    CHECK(def->phantom.form.curvature_radius_mm == 50);
+    CHECK(def->phantom.form.waviness_um == phantom_preset("harsh")->form.waviness_um);
+    CHECK(def->scanner.preset == "ideal");
+    CHECK(def->scanner.settings.reads_everything());
+  }
+  SECTION("an ideal phantom and scanner on a harsh roller file") {
+    SurfaceSections replacing;
+    replacing.phantom = "{preset: ideal}";
+    replacing.scanner = "{preset: ideal}";
+    auto def = parse_roller(kHarshRoller, "harsh.yaml", replacing);
+    REQUIRE(def.has_value());
+    CHECK_FALSE(def->phantom.channels.imprint);
+    CHECK(def->scanner.settings.reads_everything());
+  }
+  SECTION("a file without the sections, and no options: the default preset still") {
+    auto def = parse_roller(kHead, "roller.yaml", SurfaceSections{});
+    REQUIRE(def.has_value());
+    CHECK(def->scanner.preset == kDefaultPreset);
+  }
+}
+
+TEST_CASE("rigsim's --phantom and --scanner errors name the option, its line and the problem") {
+  using Catch::Contains;
+  SurfaceSections replacing;
+  SECTION("an unknown key") {
+    replacing.scanner = "{preset: harsh, noize_um: 3}";
+    const std::string e = option_error_of(replacing);
+    CHECK_THAT(e, Contains("--scanner: line 1: unknown key 'scanner.noize_um'"));
+    CHECK_THAT(e, Contains("noise_sd_um"));
+  }
+  SECTION("a block-style section's line") {
+    replacing.phantom = "preset: typical\nrim_width: 9\n";
+    CHECK_THAT(
+        option_error_of(replacing),
+        Contains("--phantom: line 2: 'phantom.rim_width' = 9 opening radii is out of range"));
+  }
+  SECTION("an unknown preset") {
+    replacing.phantom = "{preset: rough}";
+    CHECK_THAT(option_error_of(replacing),
+               Contains("--phantom: line 1: unknown phantom preset 'rough'"));
+  }
+  SECTION("a range that depends on the mounted roller's needle") {
+    replacing.phantom = "{floor_rounding_um: 80}";
+    CHECK_THAT(option_error_of(replacing), Contains("out of range [0, 62.5] um"));
+  }
+  SECTION("a YAML syntax error") {
+    replacing.scanner = "{preset: harsh";
+    CHECK_THAT(option_error_of(replacing), Contains("--scanner: line 1: YAML syntax error"));
+  }
+  SECTION("not a map, or nothing") {
+    replacing.scanner = "harsh";
+    CHECK_THAT(option_error_of(replacing), Contains("--scanner: line 1: 'scanner' must be a map"));
+    replacing.scanner = "";
+    CHECK_THAT(option_error_of(replacing), Contains("'scanner' must be a map"));
+  }
+  SECTION("a form steeper than the scanner reads: located at the option, naming both origins") {
+    replacing.scanner = "{preset: harsh, acceptance_deg: 60}";
+    const std::string e = option_error_of(replacing, kHarshRoller);
+    CHECK_THAT(e, Contains("--scanner: line 1: the phantom's form reaches a slope of"));
+    CHECK_THAT(e, Contains("(phantom from roller.yaml, scanner from --scanner)"));
+  }
+}
+
+TEST_CASE("a roller file's section is checked even when an option replaces it") {
+  SurfaceSections replacing;
+  replacing.scanner = "{preset: ideal}";
+  auto def = parse_roller(roller_with("scanner:\n  nois_sd_um: 0.2\n"), "bad.yaml", replacing);
+  REQUIRE_FALSE(def.has_value());
+  CHECK_FALSE(def.error().in_option);
+  CHECK_THAT(def.error().message, Catch::Contains("bad.yaml:6: unknown key 'scanner.nois_sd_um'"));
+}

@@ -45,9 +45,14 @@ TEST_CASE("every shipped suite loads, and each model has a full validation suite
     auto suite = suite::load_suite(entry.path().string());
     REQUIRE(suite.has_value());
     CHECK(!suite->spec.model.empty());
-    if (entry.path().filename().string().rfind("validate-", 0) != 0) continue;
-    ++validation_suites;
-    CHECK(entry.path().filename().string() == "validate-" + suite->spec.model + ".yaml");
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("validate-", 0) != 0) continue;
+    // validate-MODEL.yaml, or a variant of it: validate-MODEL-CONDITIONS.yaml
+    const std::string canonical = "validate-" + suite->spec.model + ".yaml";
+    if (name == canonical)
+      ++validation_suites;
+    else
+      CHECK(name.rfind("validate-" + suite->spec.model + "-", 0) == 0);
     const auto& last = suite->steps.back();
     REQUIRE(std::holds_alternative<suite::ChecksStep>(last.action));
     CHECK(std::get<suite::ChecksStep>(last.action).ids == analysis::all_check_ids());
@@ -162,6 +167,68 @@ TEST_CASE("bad suites are rejected with file, line and the problem") {
     CHECK(suite.error().message.find("out of range") != std::string::npos);
     CHECK(suite.error().to_string().find("bad.yaml:5:") != std::string::npos);
   }
+}
+
+TEST_CASE("a suite's phantom and scanner are kept as YAML for the virtual rig") {
+  Scratch s;
+  const std::string head = "suite: a\nspec: specs/DR-192-0.50.yaml\n";
+  SECTION("without them, nothing is passed on") {
+    auto suite = suite::load_suite(s.write("plain.yaml", head + kGoodSteps));
+    REQUIRE(suite.has_value());
+    CHECK(suite->phantom.yaml.empty());
+    CHECK(suite->scanner.yaml.empty());
+    CHECK_FALSE(suite::virtual_rig_only_key(*suite, "/dev/ttyACM0").has_value());
+  }
+  SECTION("each section in flow style on one line, with its line in the suite") {
+    auto suite = suite::load_suite(
+        s.write("surface.yaml", head +
+                                    "phantom: {preset: harsh, curvature_radius_mm: 50}\n"
+                                    "scanner:\n"
+                                    "  preset: typical   # a comment is not passed on\n"
+                                    "  noise_sd_um: 1\n"
+                                    "  waves: [2, 5]\n" +
+                                    kGoodSteps));
+    REQUIRE(suite.has_value());
+    CHECK(suite->phantom.yaml == "{preset: harsh, curvature_radius_mm: 50}");
+    CHECK(suite->phantom.line == 3);
+    // bench does not read the contents (an unknown key is rigsim's to report).
+    CHECK(suite->scanner.yaml == "{preset: typical, noise_sd_um: 1, waves: [2, 5]}");
+    CHECK(suite->scanner.line == 4);
+    CHECK(suite->text.find("phantom: {preset: harsh") != std::string::npos);  // captured as is
+  }
+  SECTION("an empty section is no section") {
+    auto suite = suite::load_suite(s.write("empty.yaml", head + "scanner:\n" + kGoodSteps));
+    REQUIRE(suite.has_value());
+    CHECK(suite->scanner.yaml.empty());
+  }
+  SECTION("a misspelt top-level key is still an error") {
+    auto suite =
+        suite::load_suite(s.write("typo.yaml", head + "scaner: {preset: harsh}\n" + kGoodSteps));
+    REQUIRE_FALSE(suite.has_value());
+    CHECK(suite.error().message.find("unknown key 'scaner'") != std::string::npos);
+  }
+}
+
+TEST_CASE("a real rig refuses a suite that asks for the virtual rig's faults, phantom or scanner") {
+  Scratch s;
+  const std::string head = "suite: a\nspec: specs/DR-192-0.50.yaml\n";
+  const auto refusal = [&](const std::string& key_line) {
+    const auto path = s.write("sim-only.yaml", head + key_line + kGoodSteps);
+    auto suite = suite::load_suite(path);
+    REQUIRE(suite.has_value());
+    auto refused = suite::virtual_rig_only_key(*suite, "/dev/ttyACM0");
+    REQUIRE(refused.has_value());
+    CHECK(refused->file == path);
+    CHECK(refused->line == 3);
+    CHECK(refused->message.find("--rig sim, not on /dev/ttyACM0") != std::string::npos);
+    return refused->message;
+  };
+  CHECK(refusal("phantom: {preset: harsh}\n").find("'phantom' sets the virtual rig's phantom") !=
+        std::string::npos);
+  CHECK(refusal("scanner:\n  preset: ideal\n").find("'scanner' sets the virtual rig's scanner") !=
+        std::string::npos);
+  CHECK(refusal("faults: [reboot@roll1+40%]\n").find("'faults' are injected by the virtual rig") !=
+        std::string::npos);
 }
 
 TEST_CASE("a spec whose limits contradict each other is rejected") {
