@@ -66,14 +66,43 @@ struct PlaneFit {
   }
 };
 
+// The sums of a quadratic's weighted normal equations, as moments: m[a][b] = sum w x^a y^b
+// (a + b <= 4) and n[a][b] = sum w h x^a y^b (a + b <= 2). The ring's points come in rows of
+// one x, so a point adds only to its row's sums of w y^b and w h y^b (8 terms, not the 27 of
+// the full products) and each row's sums are spread to the moments once.
+struct Moments {
+  double m[5][5] = {};
+  double n[3][3] = {};
+  // A row of points at x, with s[b] = sum w y^b and t[b] = sum w h y^b.
+  void add_row(double x, const double s[5], const double t[3]) {
+    double xa = 1;
+    for (int a = 0; a <= 4; ++a, xa *= x) {
+      for (int b = 0; a + b <= 4; ++b) m[a][b] += xa * s[b];
+      for (int b = 0; a + b <= 2; ++b) n[a][b] += xa * t[b];
+    }
+  }
+  // The normal equations of the first `terms` terms of the quadratic (3: a plane).
+  QuadraticFit normal_equations(int terms) const {
+    // The exponents of x and y in each basis function 1, x, y, x^2, y^2, xy.
+    static constexpr int kX[6] = {0, 1, 0, 2, 0, 1}, kY[6] = {0, 0, 1, 0, 2, 1};
+    QuadraticFit fit(terms);
+    for (int i = 0; i < terms; ++i) {
+      fit.atb[i] = n[kX[i]][kY[i]];
+      for (int j = i; j < terms; ++j) fit.ata[i * 6 + j] = m[kX[i] + kX[j]][kY[i] + kY[j]];
+    }
+    return fit;
+  }
+};
+
 double quadratic_at(const double k[6], double x, double y) {
   return k[0] + k[1] * x + k[2] * y + k[3] * x * x + k[4] * y * y + k[5] * x * y;
 }
 
-// Tukey's biweight: full weight near the fit, none beyond c.
-double biweight(double residual, double c) {
-  const double u = residual / c;
-  return std::abs(u) >= 1.0 ? 0.0 : (1.0 - u * u) * (1.0 - u * u);
+// Tukey's biweight of a residual already divided by its scale c: full weight near the fit,
+// none beyond c.
+double biweight(double u) {
+  const double u2 = u * u;
+  return u2 >= 1.0 ? 0.0 : (1.0 - u2) * (1.0 - u2);
 }
 
 // The robust Gaussian regression filters (ISO 16610-31 for profiles, -71 for areal surfaces,
@@ -139,25 +168,63 @@ bool ChannelMeasurer::copy_window(const ChannelRegion& region) {
 // ---------------------------------------------------------------------------------------
 // Local reference surface
 
+// Weighted least squares of the ring's heights with the first `terms` terms of a quadratic.
+// per_scale > 0: the weights are the biweights of ring_residual_ times per_scale (1 / c),
+// made in the same pass and kept in ring_wt_; else ring_wt_ as it is.
+bool ChannelMeasurer::fit_ring(int terms, double coef[6], double per_scale) {
+  Moments moments;
+  for (std::size_t row = 0; row < ring_x_.size(); ++row) {
+    double s[5] = {}, t[3] = {};
+    for (std::size_t k = ring_row_start_[row]; k < ring_row_start_[row + 1]; ++k) {
+      if (per_scale > 0) ring_wt_[k] = biweight(ring_residual_[k] * per_scale);
+      const double w = ring_wt_[k], y = ring_y_[k];
+      const double wy = w * y, wy2 = wy * y, wy3 = wy2 * y, wh = w * ring_h_[k], why = wh * y;
+      s[0] += w;
+      s[1] += wy;
+      s[2] += wy2;
+      s[3] += wy3;
+      s[4] += wy3 * y;
+      t[0] += wh;
+      t[1] += why;
+      t[2] += why * y;
+    }
+    moments.add_row(ring_x_[row], s, t);
+  }
+  return moments.normal_equations(terms).solve(coef);
+}
+
+// ring_residual_ = height - the quadratic, and the median of their magnitudes.
+double ChannelMeasurer::median_abs_residual(const double coef[6]) {
+  for (std::size_t row = 0; row < ring_x_.size(); ++row) {
+    // Along a row the quadratic is a + b y + coef[4] y^2.
+    const double x = ring_x_[row];
+    const double a = coef[0] + coef[1] * x + coef[3] * x * x, b = coef[2] + coef[5] * x;
+    for (std::size_t k = ring_row_start_[row]; k < ring_row_start_[row + 1]; ++k) {
+      const double y = ring_y_[k];
+      ring_residual_[k] = ring_h_[k] - (a + b * y + coef[4] * y * y);
+      scratch_[k] = std::abs(ring_residual_[k]);
+    }
+  }
+  return median_destructive(scratch_);
+}
+
 // Tukey-biweight least squares of the ring's heights with the first `terms` terms of a
-// quadratic, from the weights in ring_wt_ (left as the last round's).
+// quadratic, from the weights in ring_wt_ (left as the last round's). Each round's fit makes
+// its weights from the last round's residuals as it sums them.
 bool ChannelMeasurer::robust_fit(int terms, LocalReference& ref) {
   const std::size_t n = ring_h_.size();
+  ring_residual_.resize(n);
+  scratch_.resize(n);
+  double per_scale = 0;  // the first round takes the weights as they are
   for (int iteration = 0; iteration < 4; ++iteration) {
-    QuadraticFit fit(terms);
-    for (std::size_t k = 0; k < n; ++k)
-      if (ring_wt_[k] > 0) fit.add(ring_r_[k], ring_c_[k], ring_h_[k], ring_wt_[k]);
-    if (!fit.solve(ref.coef)) return false;
-    scratch_.resize(n);
-    for (std::size_t k = 0; k < n; ++k)
-      scratch_[k] = std::abs(ring_h_[k] - quadratic_at(ref.coef, ring_r_[k], ring_c_[k]));
-    const double median_abs = median_destructive(scratch_);
+    if (!fit_ring(terms, ref.coef, per_scale)) return false;
+    const double median_abs = median_abs_residual(ref.coef);
     // Quantised heights on a clean surface can leave half the residuals at 0.
     const double c = std::max(kBiweightScale * median_abs, 0.05);
     ref.sigma_um = std::max(1.4826 * median_abs, 0.02);
-    for (std::size_t k = 0; k < n; ++k)
-      ring_wt_[k] = biweight(ring_h_[k] - quadratic_at(ref.coef, ring_r_[k], ring_c_[k]), c);
+    per_scale = 1.0 / c;
   }
+  for (std::size_t k = 0; k < n; ++k) ring_wt_[k] = biweight(ring_residual_[k] * per_scale);
   return std::count_if(ring_wt_.begin(), ring_wt_.end(), [](double w) { return w > 0; }) >=
          4 * terms;
 }
@@ -165,8 +232,9 @@ bool ChannelMeasurer::robust_fit(int terms, LocalReference& ref) {
 // Eighths of the ring around the centre that hold at least three weighted points.
 int ChannelMeasurer::covered_octants() const {
   int per_octant[8] = {};
-  for (std::size_t k = 0; k < ring_h_.size(); ++k)
-    if (ring_wt_[k] > 0) ++per_octant[octant(ring_r_[k], ring_c_[k])];
+  for (std::size_t row = 0; row < ring_x_.size(); ++row)
+    for (std::size_t k = ring_row_start_[row]; k < ring_row_start_[row + 1]; ++k)
+      if (ring_wt_[k] > 0) ++per_octant[octant(ring_x_[row], ring_y_[k])];
   return static_cast<int>(
       std::count_if(std::begin(per_octant), std::end(per_octant), [](int n) { return n >= 3; }));
 }
@@ -191,8 +259,9 @@ std::optional<ChannelMeasurer::LocalReference> ChannelMeasurer::local_reference(
   const double fr = context_.form.at(rc + 1.0, cc) - f0;
   const double fc = context_.form.at(rc, cc + 1.0) - f0;
 
-  ring_r_.clear();
-  ring_c_.clear();
+  ring_x_.clear();
+  ring_row_start_.clear();
+  ring_y_.clear();
   ring_h_.clear();
   ring_wt_.clear();
   noise_.clear();
@@ -203,14 +272,15 @@ std::optional<ChannelMeasurer::LocalReference> ChannelMeasurer::local_reference(
   const int c_last = std::min(map.cols - 1, static_cast<int>(std::floor(cc + outer)));
   for (int r = r_first; r <= r_last; r += stride) {
     const double dr = r - rc;
+    ring_x_.push_back(dr);
+    ring_row_start_.push_back(ring_h_.size());
     for (int c = c_first; c <= c_last; c += stride) {
       const double dc = c - cc;
       const double d2 = dr * dr + dc * dc;
       if (d2 < in2 || d2 > out2) continue;
       const float h = map.at(r, c);
       if (std::isnan(h)) continue;
-      ring_r_.push_back(dr);
-      ring_c_.push_back(dc);
+      ring_y_.push_back(dc);
       ring_h_.push_back(h);
       // The noise, apart from any form: a point against the mean of its row neighbours.
       if (c > 0 && c + 1 < map.cols) {
@@ -222,6 +292,7 @@ std::optional<ChannelMeasurer::LocalReference> ChannelMeasurer::local_reference(
       ring_wt_.push_back(std::abs(off_form) <= context_.threshold_um ? 1.0 : 0.0);
     }
   }
+  ring_row_start_.push_back(ring_h_.size());
 
   LocalReference ref;
   ref.rc = rc;

@@ -75,6 +75,8 @@ class ChannelMeasurer {
   bool copy_window(const ChannelRegion& region);  // false: an unreadable area runs out of it
   std::optional<LocalReference> local_reference(double rc, double cc, double radius_px);
   bool robust_fit(int terms, LocalReference& ref);
+  bool fit_ring(int terms, double coef[6], double per_scale);
+  double median_abs_residual(const double coef[6]);
   int covered_octants() const;
   void measure_floor(const LocalReference& reference, Channel& out);
   struct FlatFloor {
@@ -91,7 +93,11 @@ class ChannelMeasurer {
   const MeasurementContext& context_;
   Window w_;
   double footprint_r_ = 0, footprint_c_ = 0;  // centre of the footprint's box, window pixels
-  std::vector<double> ring_r_, ring_c_, ring_h_, ring_wt_, ring_wt0_, scratch_, noise_;
+  // The ring's points, a row at a time: row i lies at ring_x_[i] from the centre and holds
+  // points ring_row_start_[i] .. ring_row_start_[i + 1] - 1, each at ring_y_ across.
+  std::vector<double> ring_x_;
+  std::vector<std::size_t> ring_row_start_;
+  std::vector<double> ring_y_, ring_h_, ring_wt_, ring_wt0_, ring_residual_, scratch_, noise_;
   std::vector<int> order_, floor_, flat_, again_;
   std::vector<unsigned char> spike_;
 };
