@@ -142,24 +142,35 @@ bool ChannelMeasurer::copy_window(const ChannelRegion& region) {
 
   // Unreadable points reached from the region through unreadable points: the channel's hidden
   // wall or floor. Reaching the window's border, they are an unreadable area beyond the
-  // channel (the lane's edge, a dropout) that may hide part of it.
-  std::vector<int> stack;
+  // channel (the lane's edge, a dropout) that may hide part of it. The flood starts from the
+  // unreadable points next to the region: a window holds a few, against the region's
+  // hundreds of pixels, and they reach the same points.
+  bool escapes = false;
+  const auto reach = [&](int r, int c) {
+    w_.mark[w_.at(r, c)] = 2;
+    if (r == 0 || c == 0 || r == w_.rows - 1 || c == w_.cols - 1) escapes = true;
+    flood_.push_back(r * w_.cols + c);
+  };
+  const auto next_to_region = [&](int r, int c) {
+    for (const auto& d : kNeighbours)
+      if (w_.contains(r + d[0], c + d[1]) && w_.mark[w_.at(r + d[0], c + d[1])] == 1) return true;
+    return false;
+  };
+  flood_.clear();
   for (int r = 0; r < w_.rows; ++r)
     for (int c = 0; c < w_.cols; ++c)
-      if (w_.mark[w_.at(r, c)] == 1) stack.push_back(r * w_.cols + c);
-  bool escapes = false;
-  while (!stack.empty()) {
-    const int k = stack.back();
-    stack.pop_back();
+      if (w_.mark[w_.at(r, c)] == 0 && std::isnan(w_.height_um[w_.at(r, c)]) &&
+          next_to_region(r, c))
+        reach(r, c);
+  while (!flood_.empty()) {
+    const int k = flood_.back();
+    flood_.pop_back();
     const int r = k / w_.cols, c = k % w_.cols;
     for (const auto& d : kNeighbours) {
       const int rr = r + d[0], cc = c + d[1];
       if (!w_.contains(rr, cc)) continue;
       const std::size_t kk = w_.at(rr, cc);
-      if (w_.mark[kk] != 0 || !std::isnan(w_.height_um[kk])) continue;
-      w_.mark[kk] = 2;
-      if (rr == 0 || cc == 0 || rr == w_.rows - 1 || cc == w_.cols - 1) escapes = true;
-      stack.push_back(rr * w_.cols + cc);
+      if (w_.mark[kk] == 0 && std::isnan(w_.height_um[kk])) reach(rr, cc);
     }
   }
   return !escapes;
@@ -553,7 +564,8 @@ void ChannelMeasurer::measure_floor(const LocalReference& reference, Channel& ou
     for (int c = 0; c < w_.cols; ++c) {
       const unsigned char m = w_.mark[w_.at(r, c)];
       if (m == 0) continue;
-      const bool in_floor = std::hypot(r - floor_r, c - floor_c) <= floor_radius;
+      const double dr = r - floor_r, dc = c - floor_c;
+      const bool in_floor = dr * dr + dc * dc <= floor_radius * floor_radius;  // hypot is slow
       (in_floor ? floor_all : wall_all) += 1;
       if (m == 1) (in_floor ? floor_read : wall_read) += 1;
     }
