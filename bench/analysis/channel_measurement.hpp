@@ -98,7 +98,7 @@ class ChannelMeasurer {
   std::vector<double> ring_x_;
   std::vector<std::size_t> ring_row_start_;
   std::vector<double> ring_y_, ring_h_, ring_wt_, ring_wt0_, ring_residual_, scratch_, noise_;
-  std::vector<int> order_, floor_, flat_, again_, flood_;
+  std::vector<int> order_, deepest_, floor_, flat_, again_, flood_;
   std::vector<unsigned char> spike_;
 };
 
