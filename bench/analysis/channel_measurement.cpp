@@ -356,7 +356,7 @@ void ChannelMeasurer::centroid_position(Channel& out) const {
 // those within the band of the plane, and the plane refitted. A floor is flat when that
 // gives a patch of at least a dozen points lying on their plane about as closely as the noise
 // allows; a pointed floor (a tip's imprint) gives a few points only.
-std::optional<ChannelMeasurer::FlatFloor> ChannelMeasurer::flat_floor_depth(
+std::optional<ChannelMeasurer::FloorReading> ChannelMeasurer::flat_floor_depth(
     const LocalReference& reference, int deepest, double band_um, int in_band, double sigma_um) {
   constexpr std::size_t kFlatPatch = 12;
   // The seed: the band, and the points around the deepest one at its height (in height, not
@@ -387,7 +387,7 @@ std::optional<ChannelMeasurer::FlatFloor> ChannelMeasurer::flat_floor_depth(
     flat_.swap(again_);
   }
   if (!planed || flat_.size() < kFlatPatch) return std::nullopt;
-  FlatFloor out;
+  FloorReading out;
   double sum_r = 0, sum_c = 0, sum2 = 0;
   out.shallowest_um = std::numeric_limits<double>::infinity();
   for (const int k : flat_) {
@@ -411,16 +411,17 @@ double ChannelMeasurer::plane_at(const double plane[3], int k) const {
   return plane[0] + plane[1] * (k / w_.cols) + plane[2] * (k % w_.cols);
 }
 
-void ChannelMeasurer::measure_floor(const LocalReference& reference, Channel& out) {
-  const double sigma = reference.noise_um;
-  // A pixel further than this from what its neighbours' slopes lead to is not surface (a
-  // spike), and a slope that leads this much deeper than any floor point seen hides a floor.
-  const double jump_um = 6.0 * sigma + 2.0;
-  // The floor's band below its deepest point: wide enough for a flat floor's noise.
-  const double band_um = std::max(4.0 * sigma, 1.0);
+// The depth at a window point as the floor's tests read it: NaN outside the window, where the
+// scanner read nothing, and at a point found to be a spike (it is not surface).
+double ChannelMeasurer::depth_read(int r, int c) const {
+  if (!w_.contains(r, c)) return kNaN;
+  const std::size_t k = w_.at(r, c);
+  return spike_[k] ? kNaN : w_.depth_um[k];
+}
 
-  // Along a window row the reference is a + b y + c y^2; an unreadable height (NaN) gives
-  // an unreadable depth by itself.
+// Depth below the reference at every window point. Along a window row the reference is
+// a + b y + c y^2; an unreadable height (NaN) gives an unreadable depth by itself.
+void ChannelMeasurer::depths_below(const LocalReference& reference) {
   w_.depth_um.resize(w_.height_um.size());
   const double* ref = reference.coef;
   for (int r = 0; r < w_.rows; ++r) {
@@ -432,16 +433,16 @@ void ChannelMeasurer::measure_floor(const LocalReference& reference, Channel& ou
       w_.depth_um[k] = (a + b * y + ref[4] * y * y) - w_.height_um[k];
     }
   }
-  spike_.assign(w_.height_um.size(), 0);
-  const auto depth = [&](int r, int c) {
-    if (!w_.contains(r, c)) return kNaN;
-    const std::size_t k = w_.at(r, c);
-    return spike_[k] ? kNaN : w_.depth_um[k];
-  };
+}
 
-  // The region's pixels, and its 16 deepest, deepest first; the floor is the deepest one
-  // its neighbours confirm. Most pixels are shallower than the 16th deepest found so far and
-  // cost one comparison (a partial sort of them all took a quarter of the floor's time).
+// Step 1 of the floor (docs/measurement.md, section 3): the deepest point that is surface.
+// A lone spike down (dust's shadow, a dropout read as a deep value) must not set the floor, so
+// a candidate that at least two lines through pairs of its readable neighbours lead to less
+// than its depth by more than jump_um is marked a spike and the next deepest tried. Collects
+// the region's pixels into order_ on the way; the 16 deepest are kept as found (most pixels
+// cost one comparison with the 16th; a partial sort of them all took a quarter of the floor's
+// time).
+int ChannelMeasurer::confirmed_deepest(double jump_um) {
   order_.clear();
   deepest_.clear();
   constexpr std::size_t kCandidates = 16;
@@ -455,13 +456,13 @@ void ChannelMeasurer::measure_floor(const LocalReference& reference, Channel& ou
     deepest_.insert(at, k);
     if (deepest_.size() > kCandidates) deepest_.pop_back();
   }
-  int deepest = deepest_.front();
+  spike_.assign(w_.height_um.size(), 0);
   for (const int k : deepest_) {
     const int r = k / w_.cols, c = k % w_.cols;
     double led_to = -std::numeric_limits<double>::infinity();
     int leads = 0;
     for (const auto& d : kNeighbours) {
-      const double d1 = depth(r + d[0], c + d[1]), d2 = depth(r + 2 * d[0], c + 2 * d[1]);
+      const double d1 = depth_read(r + d[0], c + d[1]), d2 = depth_read(r + 2 * d[0], c + 2 * d[1]);
       if (std::isnan(d1) || std::isnan(d2)) continue;
       led_to = std::max(led_to, 2.0 * d1 - d2);
       ++leads;
@@ -470,14 +471,16 @@ void ChannelMeasurer::measure_floor(const LocalReference& reference, Channel& ou
       spike_[k] = 1;
       continue;
     }
-    deepest = k;
-    break;
+    return k;
   }
-  const int pr = deepest / w_.cols, pc = deepest % w_.cols;
-  const double deepest_um = w_.depth_um[deepest];
+  return deepest_.front();
+}
 
-  // The floor's points: the region's within the band, and the deepest point's neighbours (a
-  // pointed floor has only one or two points in the band).
+// Step 2: the floor's points, the region's within the band below the deepest confirmed point,
+// and that point's readable neighbours (a pointed floor has only one or two points in the
+// band, too few to fit). Returns how many lie in the band; floor_ holds them first.
+int ChannelMeasurer::floor_points(int deepest, double band_um) {
+  const double deepest_um = w_.depth_um[deepest];
   floor_.clear();
   int in_band = 0;
   for (const int k : order_)
@@ -485,63 +488,74 @@ void ChannelMeasurer::measure_floor(const LocalReference& reference, Channel& ou
       floor_.push_back(k);
       ++in_band;
     }
+  const int pr = deepest / w_.cols, pc = deepest % w_.cols;
   for (const auto& d : kNeighbours) {
     const int r = pr + d[0], c = pc + d[1];
-    if (!w_.contains(r, c) || std::isnan(depth(r, c))) continue;
+    if (std::isnan(depth_read(r, c))) continue;
     const int k = static_cast<int>(w_.at(r, c));
     if (std::find(floor_.begin(), floor_.end(), k) == floor_.end()) floor_.push_back(k);
   }
+  return in_band;
+}
 
-  // Sub-pixel floor: a quadratic through the floor's points, about the deepest one.
+// A quadratic through the floor points' depths, about the deepest confirmed point: the
+// pointed floor's shape (step 4) and, beside the lines, the hidden-floor test's guess of where
+// the floor goes on beyond the readable points.
+ChannelMeasurer::FloorBowl ChannelMeasurer::fit_bowl(int deepest) const {
+  const int pr = deepest / w_.cols, pc = deepest % w_.cols;
+  FloorBowl bowl;
+  bowl.pr = pr;
+  bowl.pc = pc;
+  bowl.r_lo = bowl.r_hi = pr;
+  bowl.c_lo = bowl.c_hi = pc;
   QuadraticFit fit;
-  int r_lo = pr, r_hi = pr, c_lo = pc, c_hi = pc;
   for (const int k : floor_) {
     const int r = k / w_.cols, c = k % w_.cols;
     fit.add(r - pr, c - pc, w_.depth_um[k], 1.0);
-    r_lo = std::min(r_lo, r), r_hi = std::max(r_hi, r);
-    c_lo = std::min(c_lo, c), c_hi = std::max(c_hi, c);
+    bowl.r_lo = std::min(bowl.r_lo, r), bowl.r_hi = std::max(bowl.r_hi, r);
+    bowl.c_lo = std::min(bowl.c_lo, c), bowl.c_hi = std::max(bowl.c_hi, c);
   }
-  double floor_um = deepest_um;
-  double floor_r = pr, floor_c = pc;
-  double shallowest_um = deepest_um - band_um;  // the least depth the floor may read
-  bool floor_shaped = false;  // a flat floor, or a bowl with its bottom among the floor points
-  double q[6];
-  const bool fitted = floor_.size() >= 6 && fit.solve(q);
-  if (const auto flat = flat_floor_depth(reference, deepest, band_um, in_band, sigma)) {
-    floor_um = flat->depth_um;
-    floor_r = flat->r;
-    floor_c = flat->c;
-    shallowest_um = flat->shallowest_um;
-    floor_shaped = true;
-  } else if (fitted) {
-    const double det = 4.0 * q[3] * q[4] - q[5] * q[5];
-    const bool has_bottom = q[3] < 0 && q[4] < 0 && det > 0;  // a maximum of depth
-    double vr = 0, vc = 0;
-    if (has_bottom) {
-      vr = (-2.0 * q[4] * q[1] + q[5] * q[2]) / det;
-      vc = (-2.0 * q[3] * q[2] + q[5] * q[1]) / det;
-    }
-    // A single bottom only when the bowl drops by more than the noise one pixel from its
-    // vertex, along its steepest direction, with the vertex among the floor's points.
-    const double mean_curvature = (q[3] + q[4]) / 2.0;
-    const double spread = std::hypot((q[3] - q[4]) / 2.0, q[5] / 2.0);
-    const bool pointed = has_bottom && -(mean_curvature - spread) > sigma;
-    if (pointed && pr + vr >= r_lo - 0.5 && pr + vr <= r_hi + 0.5 && pc + vc >= c_lo - 0.5 &&
-        pc + vc <= c_hi + 0.5) {
-      floor_um = quadratic_at(q, vr, vc);
-      floor_r = pr + vr;
-      floor_c = pc + vc;
-      floor_shaped = true;
-    }
-  }
-  // Could the floor lie in unreadable points next to it? Near its floor a channel's depth is
-  // concave (a bowl), so the depth at an unreadable point is at most what any straight line
-  // through two readable points on a ray from it leads to. When even the least of those leads deeper
-  // than anything seen, by more than the noise, and so does the bowl fitted to the floor, the
-  // floor may be hidden there; where no line can be drawn, the bowl alone decides. (Either
-  // alone is fooled: lines through a pointed floor all overshoot when the points beyond it are
-  // lost too; a bowl fitted to a flat floor's edge need not hold beyond it.)
-  bool hidden = false;
+  bowl.fitted = floor_.size() >= 6 && fit.solve(bowl.q);
+  return bowl;
+}
+
+double ChannelMeasurer::FloorBowl::depth_at(int r, int c) const {
+  return quadratic_at(q, r - pr, c - pc);
+}
+
+// Step 4, a pointed floor (ISO 5436-1, type A2: the bottom of the fitted arc): the bowl's
+// vertex, when the bowl has a single bottom, dropping by more than the noise one pixel from
+// it along its steepest direction (so noise on a flat patch does not make one), and the
+// vertex lies among the floor's points (+-0.5 pixel; a vertex out beyond them is a guess).
+std::optional<ChannelMeasurer::FloorReading> ChannelMeasurer::pointed_floor(
+    const FloorBowl& bowl, double sigma_um, double shallowest_um) {
+  if (!bowl.fitted) return std::nullopt;
+  const double* q = bowl.q;
+  const double det = 4.0 * q[3] * q[4] - q[5] * q[5];
+  const bool has_bottom = q[3] < 0 && q[4] < 0 && det > 0;  // a maximum of depth
+  if (!has_bottom) return std::nullopt;
+  const double vr = (-2.0 * q[4] * q[1] + q[5] * q[2]) / det;
+  const double vc = (-2.0 * q[3] * q[2] + q[5] * q[1]) / det;
+  const double mean_curvature = (q[3] + q[4]) / 2.0;
+  const double spread = std::hypot((q[3] - q[4]) / 2.0, q[5] / 2.0);
+  const bool pointed = -(mean_curvature - spread) > sigma_um;
+  const double r = bowl.pr + vr, c = bowl.pc + vc;
+  // Written as what must hold, so a NaN anywhere fails it.
+  const bool among_floor_points = r >= bowl.r_lo - 0.5 && r <= bowl.r_hi + 0.5 &&
+                                  c >= bowl.c_lo - 0.5 && c <= bowl.c_hi + 0.5;
+  if (!pointed || !among_floor_points) return std::nullopt;
+  return FloorReading{quadratic_at(q, vr, vc), r, c, shallowest_um};
+}
+
+// Could the floor lie in unreadable points next to the floor's points? Near its floor a
+// channel's depth is concave (a bowl), so the depth at an unreadable point is at most what any
+// straight line through two readable points on a ray from it leads to. When even the least of
+// those leads deeper than beyond_um (anything seen, by more than the noise), and so does the
+// bowl fitted to the floor, the floor may be hidden there; where no line can be drawn, the
+// bowl alone decides. (Either alone is fooled: lines through a pointed floor all overshoot
+// when the points beyond it are lost too; a bowl fitted to a flat floor's edge need not hold
+// beyond it.)
+bool ChannelMeasurer::floor_may_hide(const FloorBowl& bowl, double beyond_um) const {
   for (const int k : floor_) {
     const int r = k / w_.cols, c = k % w_.cols;
     for (const auto& d : kNeighbours) {
@@ -552,69 +566,101 @@ void ChannelMeasurer::measure_floor(const LocalReference& reference, Channel& ou
       double bound = std::numeric_limits<double>::infinity();
       for (const auto& e : kNeighbours) {
         double along[4];
-        for (int k = 1; k <= 3; ++k) along[k] = depth(ur + k * e[0], uc + k * e[1]);
-        for (int k = 1; k <= 2; ++k)
-          for (int m = k + 1; m <= 3; ++m)
-            if (!std::isnan(along[k]) && !std::isnan(along[m]))
-              bound = std::min(bound, along[k] + (along[k] - along[m]) * k / (m - k));
+        for (int i = 1; i <= 3; ++i) along[i] = depth_read(ur + i * e[0], uc + i * e[1]);
+        for (int i = 1; i <= 2; ++i)
+          for (int m = i + 1; m <= 3; ++m)
+            if (!std::isnan(along[i]) && !std::isnan(along[m]))
+              bound = std::min(bound, along[i] + (along[i] - along[m]) * i / (m - i));
       }
-      const double beyond_um = deepest_um + jump_um;
-      const bool bowl_deeper = !fitted || quadratic_at(q, ur - pr, uc - pc) > beyond_um;
+      const bool bowl_deeper = !bowl.fitted || bowl.depth_at(ur, uc) > beyond_um;
       // No line at all through readable points (unreadable all round): the bowl alone says.
-      const bool lines_deeper = std::isfinite(bound) ? bound > beyond_um : fitted;
-      if (lines_deeper && bowl_deeper) hidden = true;
+      const bool lines_deeper = std::isfinite(bound) ? bound > beyond_um : bowl.fitted;
+      if (lines_deeper && bowl_deeper) return true;
     }
   }
+  return false;
+}
 
-  // Bounded: never deeper than the deepest confirmed point by more than the noise allows,
-  // never shallower than the floor's own points.
-  floor_um = std::clamp(floor_um, std::min(shallowest_um, deepest_um), deepest_um + sigma);
+// Read on both sides along two of the four axes through (r, c), within 3 pixels. Neither flat
+// nor a bowl, the deepest point alone stands for the floor only where it is bracketed: a point
+// on a wall whose floor is unreadable has readable points on its upper side only.
+bool ChannelMeasurer::bracketed(int r, int c) const {
+  static constexpr int kAxes[4][2] = {{0, 1}, {1, 0}, {1, 1}, {1, -1}};
+  int axes = 0;
+  for (const auto& a : kAxes) {
+    int sides = 0;
+    for (const int s : {1, -1})
+      for (int i = 1; i <= 3; ++i)
+        if (!std::isnan(depth_read(r + s * i * a[0], c + s * i * a[1]))) {
+          ++sides;
+          break;
+        }
+    axes += sides == 2;
+  }
+  return axes >= 2;
+}
 
-  // Readable shares: the floor is the part of the channel within the floor's radius of its
-  // centre, the wall the rest of what the region and its unreadable points cover.
-  const double floor_radius = std::max(1.5, std::sqrt(in_band / M_PI));
+// Readable shares (report.json): the floor is the part of the channel within the floor's
+// radius of its centre, the wall the rest of what the region and its unreadable points cover.
+// Squared distances: hypot per window pixel is slow.
+void ChannelMeasurer::readable_shares(double floor_r, double floor_c, double floor_radius_px,
+                                      Channel& out) const {
   int floor_all = 0, floor_read = 0, wall_all = 0, wall_read = 0;
   for (int r = 0; r < w_.rows; ++r)
     for (int c = 0; c < w_.cols; ++c) {
       const unsigned char m = w_.mark[w_.at(r, c)];
       if (m == 0) continue;
       const double dr = r - floor_r, dc = c - floor_c;
-      const bool in_floor = dr * dr + dc * dc <= floor_radius * floor_radius;  // hypot is slow
+      const bool in_floor = dr * dr + dc * dc <= floor_radius_px * floor_radius_px;
       (in_floor ? floor_all : wall_all) += 1;
       if (m == 1) (in_floor ? floor_read : wall_read) += 1;
     }
   out.floor_readable_share = floor_all ? double(floor_read) / floor_all : 1.0;
   out.wall_readable_share = wall_all ? double(wall_read) / wall_all : 1.0;
+}
 
-  const HeightMap& map = context_.map;
-  out.depth_um = floor_um;
-  const auto bracketed = [&](int r, int c, const auto& depth_at) {
-    static constexpr int kAxes[4][2] = {{0, 1}, {1, 0}, {1, 1}, {1, -1}};
-    int axes = 0;
-    for (const auto& a : kAxes) {
-      int sides = 0;
-      for (const int s : {1, -1})
-        for (int k = 1; k <= 3; ++k)
-          if (!std::isnan(depth_at(r + s * k * a[0], c + s * k * a[1]))) {
-            ++sides;
-            break;
-          }
-      axes += sides == 2;
-    }
-    return axes >= 2;
-  };
-  // Neither flat nor a bowl: the deepest point alone stands for the floor only where points
-  // were read around it, on both sides along two axes at least (within 3 pixels). A point on
-  // a wall whose floor is unreadable has readable points on its upper side only.
-  if (!floor_shaped && !bracketed(pr, pc, depth)) hidden = true;
+// The floor and the depth (docs/measurement.md, sections 3 and 4), in the steps named there.
+void ChannelMeasurer::measure_floor(const LocalReference& reference, Channel& out) {
+  const double sigma = reference.noise_um;
+  // A pixel further than this from what its neighbours' slopes lead to is not surface (a
+  // spike), and a slope that leads this much deeper than any floor point seen hides a floor.
+  const double jump_um = 6.0 * sigma + 2.0;
+  // The floor's band below its deepest point: wide enough for a flat floor's noise.
+  const double band_um = std::max(4.0 * sigma, 1.0);
+
+  depths_below(reference);
+  const int deepest = confirmed_deepest(jump_um);
+  const int pr = deepest / w_.cols, pc = deepest % w_.cols;
+  const double deepest_um = w_.depth_um[deepest];
+  const int in_band = floor_points(deepest, band_um);
+  const FloorBowl bowl = fit_bowl(deepest);
+
+  // A flat floor (step 3), else a pointed one (step 4); a floor with neither shape is p*.
+  const double band_floor_um = deepest_um - band_um;  // the least depth the floor may read
+  std::optional<FloorReading> shaped =
+      flat_floor_depth(reference, deepest, band_um, in_band, sigma);
+  if (!shaped) shaped = pointed_floor(bowl, sigma, band_floor_um);
+  FloorReading floor = shaped.value_or(FloorReading{deepest_um, double(pr), double(pc),
+                                                    band_floor_um});
+  // Step 5, bounded: never deeper than the deepest confirmed point by more than the noise
+  // allows, never shallower than the floor's own points.
+  const double floor_um =
+      std::clamp(floor.depth_um, std::min(floor.shallowest_um, deepest_um), deepest_um + sigma);
+
+  readable_shares(floor.r, floor.c, std::max(1.5, std::sqrt(in_band / M_PI)), out);
+
+  const bool hidden = floor_may_hide(bowl, deepest_um + jump_um) ||
+                      (!shaped && !bracketed(pr, pc));
   if (hidden) {
     out.state = ChannelState::FloorUnreadable;
     out.depth_um = deepest_um;  // at least this deep
     centroid_position(out);
     return;
   }
-  out.x_um = map.x_um(0) + (w_.r0 + floor_r) * map.pitch_um;
-  out.y_um = map.y_um(0) + (w_.c0 + floor_c) * map.pitch_um;
+  const HeightMap& map = context_.map;
+  out.depth_um = floor_um;
+  out.x_um = map.x_um(0) + (w_.r0 + floor.r) * map.pitch_um;
+  out.y_um = map.y_um(0) + (w_.c0 + floor.c) * map.pitch_um;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -79,13 +79,35 @@ class ChannelMeasurer {
   double median_abs_residual(const double coef[6]);
   int covered_octants() const;
   void measure_floor(const LocalReference& reference, Channel& out);
-  struct FlatFloor {
+  // Where the floor is read: its depth, its centre (window pixels), and the least depth it
+  // may read (the bound below it).
+  struct FloorReading {
     double depth_um = 0;
-    double r = 0, c = 0;  // its centre, window pixels
+    double r = 0, c = 0;
     double shallowest_um = 0;
   };
-  std::optional<FlatFloor> flat_floor_depth(const LocalReference& reference, int deepest,
-                                            double band_um, int in_band, double sigma_um);
+  // A quadratic in depth through the floor's points, about the deepest confirmed point
+  // (pr, pc), and the box of those points, window pixels.
+  struct FloorBowl {
+    bool fitted = false;
+    double q[6] = {};
+    int pr = 0, pc = 0;
+    int r_lo = 0, r_hi = 0, c_lo = 0, c_hi = 0;
+    double depth_at(int r, int c) const;
+  };
+  double depth_read(int r, int c) const;
+  void depths_below(const LocalReference& reference);
+  int confirmed_deepest(double jump_um);
+  int floor_points(int deepest, double band_um);
+  FloorBowl fit_bowl(int deepest) const;
+  std::optional<FloorReading> flat_floor_depth(const LocalReference& reference, int deepest,
+                                               double band_um, int in_band, double sigma_um);
+  static std::optional<FloorReading> pointed_floor(const FloorBowl& bowl, double sigma_um,
+                                                   double shallowest_um);
+  bool floor_may_hide(const FloorBowl& bowl, double beyond_um) const;
+  bool bracketed(int r, int c) const;
+  void readable_shares(double floor_r, double floor_c, double floor_radius_px,
+                       Channel& out) const;
   double plane_at(const double plane[3], int k) const;
   void centroid_position(Channel& out) const;
   bool floor_near_edge(const Channel& ch) const;
