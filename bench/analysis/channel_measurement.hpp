@@ -4,9 +4,9 @@
 //  - reference: a second-order polynomial fitted by robust (Tukey biweight) least squares to
 //    the readable surface in an annulus around the channel, outside its rim;
 //  - floor: the deepest readable point that neighbouring points confirm (a lone spike is
-//    not a floor), refined by a quadratic through the points near it but never deeper than
-//    that point by more than 2 sigma of the local noise, nor shallower than a band of
-//    4 sigma below it;
+//    not a floor), refined by a plane (a flat floor) or a quadratic (a pointed one) through
+//    the points near it, but never deeper than that point by more than one sigma of the
+//    local noise, nor shallower than the floor's own points;
 //  - depth: reference minus floor, at the floor;
 //  - a floor that may lie in unreadable points (the readable points around it still slope
 //    down into them) is not measured: the channel is FloorUnreadable.
