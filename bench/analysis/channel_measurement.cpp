@@ -438,11 +438,13 @@ void ChannelMeasurer::depths_below(const LocalReference& reference) {
 // Step 1 of the floor (docs/measurement.md, section 3): the deepest point that is surface.
 // A lone spike down (dust's shadow, a dropout read as a deep value) must not set the floor, so
 // a candidate that at least two lines through pairs of its readable neighbours lead to less
-// than its depth by more than jump_um is marked a spike and the next deepest tried. Collects
+// than its depth by more than jump_um is marked a spike and the next deepest tried. None when
+// all 16 are spikes: a floor read that badly confirms nothing, and the next points down the
+// list, shallower, would read the channel shallower than it may be. Collects
 // the region's pixels into order_ on the way; the 16 deepest are kept as found (most pixels
 // cost one comparison with the 16th; a partial sort of them all took a quarter of the floor's
 // time).
-int ChannelMeasurer::confirmed_deepest(double jump_um) {
+std::optional<int> ChannelMeasurer::confirmed_deepest(double jump_um) {
   order_.clear();
   deepest_.clear();
   constexpr std::size_t kCandidates = 16;
@@ -473,7 +475,7 @@ int ChannelMeasurer::confirmed_deepest(double jump_um) {
     }
     return k;
   }
-  return deepest_.front();
+  return std::nullopt;
 }
 
 // Step 2: the floor's points, the region's within the band below the deepest confirmed point,
@@ -629,7 +631,17 @@ void ChannelMeasurer::measure_floor(const LocalReference& reference, Channel& ou
   const double band_um = std::max(4.0 * sigma, 1.0);
 
   depths_below(reference);
-  const int deepest = confirmed_deepest(jump_um);
+  const std::optional<int> confirmed = confirmed_deepest(jump_um);
+  if (!confirmed) {
+    // No floor to measure: at least as deep as the least deep of its region's points.
+    out.state = ChannelState::FloorUnreadable;
+    out.depth_um = std::numeric_limits<double>::infinity();
+    for (const int k : order_) out.depth_um = std::min(out.depth_um, w_.depth_um[k]);
+    readable_shares(deepest_.front() / w_.cols, deepest_.front() % w_.cols, 1.5, out);
+    centroid_position(out);
+    return;
+  }
+  const int deepest = *confirmed;
   const int pr = deepest / w_.cols, pc = deepest % w_.cols;
   const double deepest_um = w_.depth_um[deepest];
   const int in_band = floor_points(deepest, band_um);

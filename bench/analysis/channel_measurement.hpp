@@ -97,7 +97,7 @@ class ChannelMeasurer {
   };
   double depth_read(int r, int c) const;
   void depths_below(const LocalReference& reference);
-  int confirmed_deepest(double jump_um);
+  std::optional<int> confirmed_deepest(double jump_um);
   int floor_points(int deepest, double band_um);
   FloorBowl fit_bowl(int deepest) const;
   std::optional<FloorReading> flat_floor_depth(const LocalReference& reference, int deepest,
