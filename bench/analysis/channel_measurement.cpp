@@ -66,14 +66,43 @@ struct PlaneFit {
   }
 };
 
+// The sums of a quadratic's weighted normal equations, as moments: m[a][b] = sum w x^a y^b
+// (a + b <= 4) and n[a][b] = sum w h x^a y^b (a + b <= 2). The ring's points come in rows of
+// one x, so a point adds only to its row's sums of w y^b and w h y^b (8 terms, not the 27 of
+// the full products) and each row's sums are spread to the moments once.
+struct Moments {
+  double m[5][5] = {};
+  double n[3][3] = {};
+  // A row of points at x, with s[b] = sum w y^b and t[b] = sum w h y^b.
+  void add_row(double x, const double s[5], const double t[3]) {
+    double xa = 1;
+    for (int a = 0; a <= 4; ++a, xa *= x) {
+      for (int b = 0; a + b <= 4; ++b) m[a][b] += xa * s[b];
+      for (int b = 0; a + b <= 2; ++b) n[a][b] += xa * t[b];
+    }
+  }
+  // The normal equations of the first `terms` terms of the quadratic (3: a plane).
+  QuadraticFit normal_equations(int terms) const {
+    // The exponents of x and y in each basis function 1, x, y, x^2, y^2, xy.
+    static constexpr int kX[6] = {0, 1, 0, 2, 0, 1}, kY[6] = {0, 0, 1, 0, 2, 1};
+    QuadraticFit fit(terms);
+    for (int i = 0; i < terms; ++i) {
+      fit.atb[i] = n[kX[i]][kY[i]];
+      for (int j = i; j < terms; ++j) fit.ata[i * 6 + j] = m[kX[i] + kX[j]][kY[i] + kY[j]];
+    }
+    return fit;
+  }
+};
+
 double quadratic_at(const double k[6], double x, double y) {
   return k[0] + k[1] * x + k[2] * y + k[3] * x * x + k[4] * y * y + k[5] * x * y;
 }
 
-// Tukey's biweight: full weight near the fit, none beyond c.
-double biweight(double residual, double c) {
-  const double u = residual / c;
-  return std::abs(u) >= 1.0 ? 0.0 : (1.0 - u * u) * (1.0 - u * u);
+// Tukey's biweight of a residual already divided by its scale c: full weight near the fit,
+// none beyond c.
+double biweight(double u) {
+  const double u2 = u * u;
+  return u2 >= 1.0 ? 0.0 : (1.0 - u2) * (1.0 - u2);
 }
 
 // The robust Gaussian regression filters (ISO 16610-31 for profiles, -71 for areal surfaces,
@@ -113,24 +142,35 @@ bool ChannelMeasurer::copy_window(const ChannelRegion& region) {
 
   // Unreadable points reached from the region through unreadable points: the channel's hidden
   // wall or floor. Reaching the window's border, they are an unreadable area beyond the
-  // channel (the lane's edge, a dropout) that may hide part of it.
-  std::vector<int> stack;
+  // channel (the lane's edge, a dropout) that may hide part of it. The flood starts from the
+  // unreadable points next to the region: a window holds a few, against the region's
+  // hundreds of pixels, and they reach the same points.
+  bool escapes = false;
+  const auto reach = [&](int r, int c) {
+    w_.mark[w_.at(r, c)] = 2;
+    if (r == 0 || c == 0 || r == w_.rows - 1 || c == w_.cols - 1) escapes = true;
+    flood_.push_back(r * w_.cols + c);
+  };
+  const auto next_to_region = [&](int r, int c) {
+    for (const auto& d : kNeighbours)
+      if (w_.contains(r + d[0], c + d[1]) && w_.mark[w_.at(r + d[0], c + d[1])] == 1) return true;
+    return false;
+  };
+  flood_.clear();
   for (int r = 0; r < w_.rows; ++r)
     for (int c = 0; c < w_.cols; ++c)
-      if (w_.mark[w_.at(r, c)] == 1) stack.push_back(r * w_.cols + c);
-  bool escapes = false;
-  while (!stack.empty()) {
-    const int k = stack.back();
-    stack.pop_back();
+      if (w_.mark[w_.at(r, c)] == 0 && std::isnan(w_.height_um[w_.at(r, c)]) &&
+          next_to_region(r, c))
+        reach(r, c);
+  while (!flood_.empty()) {
+    const int k = flood_.back();
+    flood_.pop_back();
     const int r = k / w_.cols, c = k % w_.cols;
     for (const auto& d : kNeighbours) {
       const int rr = r + d[0], cc = c + d[1];
       if (!w_.contains(rr, cc)) continue;
       const std::size_t kk = w_.at(rr, cc);
-      if (w_.mark[kk] != 0 || !std::isnan(w_.height_um[kk])) continue;
-      w_.mark[kk] = 2;
-      if (rr == 0 || cc == 0 || rr == w_.rows - 1 || cc == w_.cols - 1) escapes = true;
-      stack.push_back(rr * w_.cols + cc);
+      if (w_.mark[kk] == 0 && std::isnan(w_.height_um[kk])) reach(rr, cc);
     }
   }
   return !escapes;
@@ -139,25 +179,63 @@ bool ChannelMeasurer::copy_window(const ChannelRegion& region) {
 // ---------------------------------------------------------------------------------------
 // Local reference surface
 
+// Weighted least squares of the ring's heights with the first `terms` terms of a quadratic.
+// per_scale > 0: the weights are the biweights of ring_residual_ times per_scale (1 / c),
+// made in the same pass and kept in ring_wt_; else ring_wt_ as it is.
+bool ChannelMeasurer::fit_ring(int terms, double coef[6], double per_scale) {
+  Moments moments;
+  for (std::size_t row = 0; row < ring_x_.size(); ++row) {
+    double s[5] = {}, t[3] = {};
+    for (std::size_t k = ring_row_start_[row]; k < ring_row_start_[row + 1]; ++k) {
+      if (per_scale > 0) ring_wt_[k] = biweight(ring_residual_[k] * per_scale);
+      const double w = ring_wt_[k], y = ring_y_[k];
+      const double wy = w * y, wy2 = wy * y, wy3 = wy2 * y, wh = w * ring_h_[k], why = wh * y;
+      s[0] += w;
+      s[1] += wy;
+      s[2] += wy2;
+      s[3] += wy3;
+      s[4] += wy3 * y;
+      t[0] += wh;
+      t[1] += why;
+      t[2] += why * y;
+    }
+    moments.add_row(ring_x_[row], s, t);
+  }
+  return moments.normal_equations(terms).solve(coef);
+}
+
+// ring_residual_ = height - the quadratic, and the median of their magnitudes.
+double ChannelMeasurer::median_abs_residual(const double coef[6]) {
+  for (std::size_t row = 0; row < ring_x_.size(); ++row) {
+    // Along a row the quadratic is a + b y + coef[4] y^2.
+    const double x = ring_x_[row];
+    const double a = coef[0] + coef[1] * x + coef[3] * x * x, b = coef[2] + coef[5] * x;
+    for (std::size_t k = ring_row_start_[row]; k < ring_row_start_[row + 1]; ++k) {
+      const double y = ring_y_[k];
+      ring_residual_[k] = ring_h_[k] - (a + b * y + coef[4] * y * y);
+      scratch_[k] = std::abs(ring_residual_[k]);
+    }
+  }
+  return median_destructive(scratch_);
+}
+
 // Tukey-biweight least squares of the ring's heights with the first `terms` terms of a
-// quadratic, from the weights in ring_wt_ (left as the last round's).
+// quadratic, from the weights in ring_wt_ (left as the last round's). Each round's fit makes
+// its weights from the last round's residuals as it sums them.
 bool ChannelMeasurer::robust_fit(int terms, LocalReference& ref) {
   const std::size_t n = ring_h_.size();
+  ring_residual_.resize(n);
+  scratch_.resize(n);
+  double per_scale = 0;  // the first round takes the weights as they are
   for (int iteration = 0; iteration < 4; ++iteration) {
-    QuadraticFit fit(terms);
-    for (std::size_t k = 0; k < n; ++k)
-      if (ring_wt_[k] > 0) fit.add(ring_r_[k], ring_c_[k], ring_h_[k], ring_wt_[k]);
-    if (!fit.solve(ref.coef)) return false;
-    scratch_.resize(n);
-    for (std::size_t k = 0; k < n; ++k)
-      scratch_[k] = std::abs(ring_h_[k] - quadratic_at(ref.coef, ring_r_[k], ring_c_[k]));
-    const double median_abs = median_destructive(scratch_);
+    if (!fit_ring(terms, ref.coef, per_scale)) return false;
+    const double median_abs = median_abs_residual(ref.coef);
     // Quantised heights on a clean surface can leave half the residuals at 0.
     const double c = std::max(kBiweightScale * median_abs, 0.05);
     ref.sigma_um = std::max(1.4826 * median_abs, 0.02);
-    for (std::size_t k = 0; k < n; ++k)
-      ring_wt_[k] = biweight(ring_h_[k] - quadratic_at(ref.coef, ring_r_[k], ring_c_[k]), c);
+    per_scale = 1.0 / c;
   }
+  for (std::size_t k = 0; k < n; ++k) ring_wt_[k] = biweight(ring_residual_[k] * per_scale);
   return std::count_if(ring_wt_.begin(), ring_wt_.end(), [](double w) { return w > 0; }) >=
          4 * terms;
 }
@@ -165,8 +243,9 @@ bool ChannelMeasurer::robust_fit(int terms, LocalReference& ref) {
 // Eighths of the ring around the centre that hold at least three weighted points.
 int ChannelMeasurer::covered_octants() const {
   int per_octant[8] = {};
-  for (std::size_t k = 0; k < ring_h_.size(); ++k)
-    if (ring_wt_[k] > 0) ++per_octant[octant(ring_r_[k], ring_c_[k])];
+  for (std::size_t row = 0; row < ring_x_.size(); ++row)
+    for (std::size_t k = ring_row_start_[row]; k < ring_row_start_[row + 1]; ++k)
+      if (ring_wt_[k] > 0) ++per_octant[octant(ring_x_[row], ring_y_[k])];
   return static_cast<int>(
       std::count_if(std::begin(per_octant), std::end(per_octant), [](int n) { return n >= 3; }));
 }
@@ -183,7 +262,9 @@ std::optional<ChannelMeasurer::LocalReference> ChannelMeasurer::local_reference(
   const double inner = 2.5 * radius_px + 2.0;
   const double outer = inner + std::max(6.0, radius_px);
   const double area = M_PI * (outer * outer - inner * inner);
-  const int stride = std::max(1, static_cast<int>(std::sqrt(area / 800.0)));
+  // A regular subsample of at most about 800 points (docs/measurement.md): the stride rounds
+  // up (rounding down left 800 to 3,200 points, and the fits' cost in proportion).
+  const int stride = std::max(1, static_cast<int>(std::ceil(std::sqrt(area / 800.0))));
 
   // The detection form, as a plane about the centre: enough to leave out the channel, other
   // channels, dust and spikes before the first fit.
@@ -191,8 +272,9 @@ std::optional<ChannelMeasurer::LocalReference> ChannelMeasurer::local_reference(
   const double fr = context_.form.at(rc + 1.0, cc) - f0;
   const double fc = context_.form.at(rc, cc + 1.0) - f0;
 
-  ring_r_.clear();
-  ring_c_.clear();
+  ring_x_.clear();
+  ring_row_start_.clear();
+  ring_y_.clear();
   ring_h_.clear();
   ring_wt_.clear();
   noise_.clear();
@@ -203,14 +285,15 @@ std::optional<ChannelMeasurer::LocalReference> ChannelMeasurer::local_reference(
   const int c_last = std::min(map.cols - 1, static_cast<int>(std::floor(cc + outer)));
   for (int r = r_first; r <= r_last; r += stride) {
     const double dr = r - rc;
+    ring_x_.push_back(dr);
+    ring_row_start_.push_back(ring_h_.size());
     for (int c = c_first; c <= c_last; c += stride) {
       const double dc = c - cc;
       const double d2 = dr * dr + dc * dc;
       if (d2 < in2 || d2 > out2) continue;
       const float h = map.at(r, c);
       if (std::isnan(h)) continue;
-      ring_r_.push_back(dr);
-      ring_c_.push_back(dc);
+      ring_y_.push_back(dc);
       ring_h_.push_back(h);
       // The noise, apart from any form: a point against the mean of its row neighbours.
       if (c > 0 && c + 1 < map.cols) {
@@ -222,6 +305,7 @@ std::optional<ChannelMeasurer::LocalReference> ChannelMeasurer::local_reference(
       ring_wt_.push_back(std::abs(off_form) <= context_.threshold_um ? 1.0 : 0.0);
     }
   }
+  ring_row_start_.push_back(ring_h_.size());
 
   LocalReference ref;
   ref.rc = rc;
@@ -274,7 +358,7 @@ void ChannelMeasurer::centroid_position(Channel& out) const {
 // those within the band of the plane, and the plane refitted. A floor is flat when that
 // gives a patch of at least a dozen points lying on their plane about as closely as the noise
 // allows; a pointed floor (a tip's imprint) gives a few points only.
-std::optional<ChannelMeasurer::FlatFloor> ChannelMeasurer::flat_floor_depth(
+std::optional<ChannelMeasurer::FloorReading> ChannelMeasurer::flat_floor_depth(
     const LocalReference& reference, int deepest, double band_um, int in_band, double sigma_um) {
   constexpr std::size_t kFlatPatch = 12;
   // The seed: the band, and the points around the deepest one at its height (in height, not
@@ -305,7 +389,7 @@ std::optional<ChannelMeasurer::FlatFloor> ChannelMeasurer::flat_floor_depth(
     flat_.swap(again_);
   }
   if (!planed || flat_.size() < kFlatPatch) return std::nullopt;
-  FlatFloor out;
+  FloorReading out;
   double sum_r = 0, sum_c = 0, sum2 = 0;
   out.shallowest_um = std::numeric_limits<double>::infinity();
   for (const int k : flat_) {
@@ -329,43 +413,60 @@ double ChannelMeasurer::plane_at(const double plane[3], int k) const {
   return plane[0] + plane[1] * (k / w_.cols) + plane[2] * (k % w_.cols);
 }
 
-void ChannelMeasurer::measure_floor(const LocalReference& reference, Channel& out) {
-  const double sigma = reference.noise_um;
-  // A pixel further than this from what its neighbours' slopes lead to is not surface (a
-  // spike), and a slope that leads this much deeper than any floor point seen hides a floor.
-  const double jump_um = 6.0 * sigma + 2.0;
-  // The floor's band below its deepest point: wide enough for a flat floor's noise.
-  const double band_um = std::max(4.0 * sigma, 1.0);
+// The depth at a window point as the floor's tests read it: NaN outside the window, where the
+// scanner read nothing, and at a point found to be a spike (it is not surface).
+double ChannelMeasurer::depth_read(int r, int c) const {
+  if (!w_.contains(r, c)) return kNaN;
+  const std::size_t k = w_.at(r, c);
+  return spike_[k] ? kNaN : w_.depth_um[k];
+}
 
-  w_.depth_um.assign(w_.height_um.size(), kNaN);
-  for (int r = 0; r < w_.rows; ++r)
+// Depth below the reference at every window point. Along a window row the reference is
+// a + b y + c y^2; an unreadable height (NaN) gives an unreadable depth by itself.
+void ChannelMeasurer::depths_below(const LocalReference& reference) {
+  w_.depth_um.resize(w_.height_um.size());
+  const double* ref = reference.coef;
+  for (int r = 0; r < w_.rows; ++r) {
+    const double x = w_.r0 + r - reference.rc;
+    const double a = ref[0] + ref[1] * x + ref[3] * x * x, b = ref[2] + ref[5] * x;
     for (int c = 0; c < w_.cols; ++c) {
+      const double y = w_.c0 + c - reference.cc;
       const std::size_t k = w_.at(r, c);
-      if (!std::isnan(w_.height_um[k]))
-        w_.depth_um[k] = reference.at(w_.r0 + r, w_.c0 + c) - w_.height_um[k];
+      w_.depth_um[k] = (a + b * y + ref[4] * y * y) - w_.height_um[k];
     }
-  spike_.assign(w_.height_um.size(), 0);
-  const auto depth = [&](int r, int c) {
-    if (!w_.contains(r, c)) return kNaN;
-    const std::size_t k = w_.at(r, c);
-    return spike_[k] ? kNaN : w_.depth_um[k];
-  };
+  }
+}
 
-  // The region's pixels, deepest first; the floor is the deepest one its neighbours confirm.
+// Step 1 of the floor (docs/measurement.md, section 3): the deepest point that is surface.
+// A lone spike down (dust's shadow, a dropout read as a deep value) must not set the floor, so
+// a candidate that at least two lines through pairs of its readable neighbours lead to less
+// than its depth by more than jump_um is marked a spike and the next deepest tried. None when
+// all 16 are spikes: a floor read that badly confirms nothing, and the next points down the
+// list, shallower, would read the channel shallower than it may be. Collects
+// the region's pixels into order_ on the way; the 16 deepest are kept as found (most pixels
+// cost one comparison with the 16th; a partial sort of them all took a quarter of the floor's
+// time).
+std::optional<int> ChannelMeasurer::confirmed_deepest(double jump_um) {
   order_.clear();
-  for (int k = 0; k < static_cast<int>(w_.mark.size()); ++k)
-    if (w_.mark[k] == 1) order_.push_back(k);
-  const std::size_t candidates = std::min<std::size_t>(order_.size(), 16);
-  std::partial_sort(order_.begin(), order_.begin() + static_cast<long>(candidates), order_.end(),
-                    [&](int a, int b) { return w_.depth_um[a] > w_.depth_um[b]; });
-  int deepest = order_.front();
-  for (std::size_t i = 0; i < candidates; ++i) {
-    const int k = order_[i];
+  deepest_.clear();
+  constexpr std::size_t kCandidates = 16;
+  for (int k = 0; k < static_cast<int>(w_.mark.size()); ++k) {
+    if (w_.mark[k] != 1) continue;
+    order_.push_back(k);
+    const double d = w_.depth_um[k];
+    if (deepest_.size() == kCandidates && !(d > w_.depth_um[deepest_.back()])) continue;
+    const auto at = std::find_if(deepest_.begin(), deepest_.end(),
+                                 [&](int other) { return w_.depth_um[other] < d; });
+    deepest_.insert(at, k);
+    if (deepest_.size() > kCandidates) deepest_.pop_back();
+  }
+  spike_.assign(w_.height_um.size(), 0);
+  for (const int k : deepest_) {
     const int r = k / w_.cols, c = k % w_.cols;
     double led_to = -std::numeric_limits<double>::infinity();
     int leads = 0;
     for (const auto& d : kNeighbours) {
-      const double d1 = depth(r + d[0], c + d[1]), d2 = depth(r + 2 * d[0], c + 2 * d[1]);
+      const double d1 = depth_read(r + d[0], c + d[1]), d2 = depth_read(r + 2 * d[0], c + 2 * d[1]);
       if (std::isnan(d1) || std::isnan(d2)) continue;
       led_to = std::max(led_to, 2.0 * d1 - d2);
       ++leads;
@@ -374,14 +475,16 @@ void ChannelMeasurer::measure_floor(const LocalReference& reference, Channel& ou
       spike_[k] = 1;
       continue;
     }
-    deepest = k;
-    break;
+    return k;
   }
-  const int pr = deepest / w_.cols, pc = deepest % w_.cols;
-  const double deepest_um = w_.depth_um[deepest];
+  return std::nullopt;
+}
 
-  // The floor's points: the region's within the band, and the deepest point's neighbours (a
-  // pointed floor has only one or two points in the band).
+// Step 2: the floor's points, the region's within the band below the deepest confirmed point,
+// and that point's readable neighbours (a pointed floor has only one or two points in the
+// band, too few to fit). Returns how many lie in the band; floor_ holds them first.
+int ChannelMeasurer::floor_points(int deepest, double band_um) {
+  const double deepest_um = w_.depth_um[deepest];
   floor_.clear();
   int in_band = 0;
   for (const int k : order_)
@@ -389,63 +492,74 @@ void ChannelMeasurer::measure_floor(const LocalReference& reference, Channel& ou
       floor_.push_back(k);
       ++in_band;
     }
+  const int pr = deepest / w_.cols, pc = deepest % w_.cols;
   for (const auto& d : kNeighbours) {
     const int r = pr + d[0], c = pc + d[1];
-    if (!w_.contains(r, c) || std::isnan(depth(r, c))) continue;
+    if (std::isnan(depth_read(r, c))) continue;
     const int k = static_cast<int>(w_.at(r, c));
     if (std::find(floor_.begin(), floor_.end(), k) == floor_.end()) floor_.push_back(k);
   }
+  return in_band;
+}
 
-  // Sub-pixel floor: a quadratic through the floor's points, about the deepest one.
+// A quadratic through the floor points' depths, about the deepest confirmed point: the
+// pointed floor's shape (step 4) and, beside the lines, the hidden-floor test's guess of where
+// the floor goes on beyond the readable points.
+ChannelMeasurer::FloorBowl ChannelMeasurer::fit_bowl(int deepest) const {
+  const int pr = deepest / w_.cols, pc = deepest % w_.cols;
+  FloorBowl bowl;
+  bowl.pr = pr;
+  bowl.pc = pc;
+  bowl.r_lo = bowl.r_hi = pr;
+  bowl.c_lo = bowl.c_hi = pc;
   QuadraticFit fit;
-  int r_lo = pr, r_hi = pr, c_lo = pc, c_hi = pc;
   for (const int k : floor_) {
     const int r = k / w_.cols, c = k % w_.cols;
     fit.add(r - pr, c - pc, w_.depth_um[k], 1.0);
-    r_lo = std::min(r_lo, r), r_hi = std::max(r_hi, r);
-    c_lo = std::min(c_lo, c), c_hi = std::max(c_hi, c);
+    bowl.r_lo = std::min(bowl.r_lo, r), bowl.r_hi = std::max(bowl.r_hi, r);
+    bowl.c_lo = std::min(bowl.c_lo, c), bowl.c_hi = std::max(bowl.c_hi, c);
   }
-  double floor_um = deepest_um;
-  double floor_r = pr, floor_c = pc;
-  double shallowest_um = deepest_um - band_um;  // the least depth the floor may read
-  bool floor_shaped = false;  // a flat floor, or a bowl with its bottom among the floor points
-  double q[6];
-  const bool fitted = floor_.size() >= 6 && fit.solve(q);
-  if (const auto flat = flat_floor_depth(reference, deepest, band_um, in_band, sigma)) {
-    floor_um = flat->depth_um;
-    floor_r = flat->r;
-    floor_c = flat->c;
-    shallowest_um = flat->shallowest_um;
-    floor_shaped = true;
-  } else if (fitted) {
-    const double det = 4.0 * q[3] * q[4] - q[5] * q[5];
-    const bool has_bottom = q[3] < 0 && q[4] < 0 && det > 0;  // a maximum of depth
-    double vr = 0, vc = 0;
-    if (has_bottom) {
-      vr = (-2.0 * q[4] * q[1] + q[5] * q[2]) / det;
-      vc = (-2.0 * q[3] * q[2] + q[5] * q[1]) / det;
-    }
-    // A single bottom only when the bowl drops by more than the noise one pixel from its
-    // vertex, along its steepest direction, with the vertex among the floor's points.
-    const double mean_curvature = (q[3] + q[4]) / 2.0;
-    const double spread = std::hypot((q[3] - q[4]) / 2.0, q[5] / 2.0);
-    const bool pointed = has_bottom && -(mean_curvature - spread) > sigma;
-    if (pointed && pr + vr >= r_lo - 0.5 && pr + vr <= r_hi + 0.5 && pc + vc >= c_lo - 0.5 &&
-        pc + vc <= c_hi + 0.5) {
-      floor_um = quadratic_at(q, vr, vc);
-      floor_r = pr + vr;
-      floor_c = pc + vc;
-      floor_shaped = true;
-    }
-  }
-  // Could the floor lie in unreadable points next to it? Near its floor a channel's depth is
-  // concave (a bowl), so the depth at an unreadable point is at most what any straight line
-  // through two readable points on a ray from it leads to. When even the least of those leads deeper
-  // than anything seen, by more than the noise, and so does the bowl fitted to the floor, the
-  // floor may be hidden there; where no line can be drawn, the bowl alone decides. (Either
-  // alone is fooled: lines through a pointed floor all overshoot when the points beyond it are
-  // lost too; a bowl fitted to a flat floor's edge need not hold beyond it.)
-  bool hidden = false;
+  bowl.fitted = floor_.size() >= 6 && fit.solve(bowl.q);
+  return bowl;
+}
+
+double ChannelMeasurer::FloorBowl::depth_at(int r, int c) const {
+  return quadratic_at(q, r - pr, c - pc);
+}
+
+// Step 4, a pointed floor (ISO 5436-1, type A2: the bottom of the fitted arc): the bowl's
+// vertex, when the bowl has a single bottom, dropping by more than the noise one pixel from
+// it along its steepest direction (so noise on a flat patch does not make one), and the
+// vertex lies among the floor's points (+-0.5 pixel; a vertex out beyond them is a guess).
+std::optional<ChannelMeasurer::FloorReading> ChannelMeasurer::pointed_floor(
+    const FloorBowl& bowl, double sigma_um, double shallowest_um) {
+  if (!bowl.fitted) return std::nullopt;
+  const double* q = bowl.q;
+  const double det = 4.0 * q[3] * q[4] - q[5] * q[5];
+  const bool has_bottom = q[3] < 0 && q[4] < 0 && det > 0;  // a maximum of depth
+  if (!has_bottom) return std::nullopt;
+  const double vr = (-2.0 * q[4] * q[1] + q[5] * q[2]) / det;
+  const double vc = (-2.0 * q[3] * q[2] + q[5] * q[1]) / det;
+  const double mean_curvature = (q[3] + q[4]) / 2.0;
+  const double spread = std::hypot((q[3] - q[4]) / 2.0, q[5] / 2.0);
+  const bool pointed = -(mean_curvature - spread) > sigma_um;
+  const double r = bowl.pr + vr, c = bowl.pc + vc;
+  // Written as what must hold, so a NaN anywhere fails it.
+  const bool among_floor_points = r >= bowl.r_lo - 0.5 && r <= bowl.r_hi + 0.5 &&
+                                  c >= bowl.c_lo - 0.5 && c <= bowl.c_hi + 0.5;
+  if (!pointed || !among_floor_points) return std::nullopt;
+  return FloorReading{quadratic_at(q, vr, vc), r, c, shallowest_um};
+}
+
+// Could the floor lie in unreadable points next to the floor's points? Near its floor a
+// channel's depth is concave (a bowl), so the depth at an unreadable point is at most what any
+// straight line through two readable points on a ray from it leads to. When even the least of
+// those leads deeper than beyond_um (anything seen, by more than the noise), and so does the
+// bowl fitted to the floor, the floor may be hidden there; where no line can be drawn, the
+// bowl alone decides. (Either alone is fooled: lines through a pointed floor all overshoot
+// when the points beyond it are lost too; a bowl fitted to a flat floor's edge need not hold
+// beyond it.)
+bool ChannelMeasurer::floor_may_hide(const FloorBowl& bowl, double beyond_um) const {
   for (const int k : floor_) {
     const int r = k / w_.cols, c = k % w_.cols;
     for (const auto& d : kNeighbours) {
@@ -456,68 +570,111 @@ void ChannelMeasurer::measure_floor(const LocalReference& reference, Channel& ou
       double bound = std::numeric_limits<double>::infinity();
       for (const auto& e : kNeighbours) {
         double along[4];
-        for (int k = 1; k <= 3; ++k) along[k] = depth(ur + k * e[0], uc + k * e[1]);
-        for (int k = 1; k <= 2; ++k)
-          for (int m = k + 1; m <= 3; ++m)
-            if (!std::isnan(along[k]) && !std::isnan(along[m]))
-              bound = std::min(bound, along[k] + (along[k] - along[m]) * k / (m - k));
+        for (int i = 1; i <= 3; ++i) along[i] = depth_read(ur + i * e[0], uc + i * e[1]);
+        for (int i = 1; i <= 2; ++i)
+          for (int m = i + 1; m <= 3; ++m)
+            if (!std::isnan(along[i]) && !std::isnan(along[m]))
+              bound = std::min(bound, along[i] + (along[i] - along[m]) * i / (m - i));
       }
-      const double beyond_um = deepest_um + jump_um;
-      const bool bowl_deeper = !fitted || quadratic_at(q, ur - pr, uc - pc) > beyond_um;
+      const bool bowl_deeper = !bowl.fitted || bowl.depth_at(ur, uc) > beyond_um;
       // No line at all through readable points (unreadable all round): the bowl alone says.
-      const bool lines_deeper = std::isfinite(bound) ? bound > beyond_um : fitted;
-      if (lines_deeper && bowl_deeper) hidden = true;
+      const bool lines_deeper = std::isfinite(bound) ? bound > beyond_um : bowl.fitted;
+      if (lines_deeper && bowl_deeper) return true;
     }
   }
+  return false;
+}
 
-  // Bounded: never deeper than the deepest confirmed point by more than the noise allows,
-  // never shallower than the floor's own points.
-  floor_um = std::clamp(floor_um, std::min(shallowest_um, deepest_um), deepest_um + sigma);
+// Read on both sides along two of the four axes through (r, c), within 3 pixels. Neither flat
+// nor a bowl, the deepest point alone stands for the floor only where it is bracketed: a point
+// on a wall whose floor is unreadable has readable points on its upper side only.
+bool ChannelMeasurer::bracketed(int r, int c) const {
+  static constexpr int kAxes[4][2] = {{0, 1}, {1, 0}, {1, 1}, {1, -1}};
+  int axes = 0;
+  for (const auto& a : kAxes) {
+    int sides = 0;
+    for (const int s : {1, -1})
+      for (int i = 1; i <= 3; ++i)
+        if (!std::isnan(depth_read(r + s * i * a[0], c + s * i * a[1]))) {
+          ++sides;
+          break;
+        }
+    axes += sides == 2;
+  }
+  return axes >= 2;
+}
 
-  // Readable shares: the floor is the part of the channel within the floor's radius of its
-  // centre, the wall the rest of what the region and its unreadable points cover.
-  const double floor_radius = std::max(1.5, std::sqrt(in_band / M_PI));
+// Readable shares (report.json): the floor is the part of the channel within the floor's
+// radius of its centre, the wall the rest of what the region and its unreadable points cover.
+// Squared distances: hypot per window pixel is slow.
+void ChannelMeasurer::readable_shares(double floor_r, double floor_c, double floor_radius_px,
+                                      Channel& out) const {
   int floor_all = 0, floor_read = 0, wall_all = 0, wall_read = 0;
   for (int r = 0; r < w_.rows; ++r)
     for (int c = 0; c < w_.cols; ++c) {
       const unsigned char m = w_.mark[w_.at(r, c)];
       if (m == 0) continue;
-      const bool in_floor = std::hypot(r - floor_r, c - floor_c) <= floor_radius;
+      const double dr = r - floor_r, dc = c - floor_c;
+      const bool in_floor = dr * dr + dc * dc <= floor_radius_px * floor_radius_px;
       (in_floor ? floor_all : wall_all) += 1;
       if (m == 1) (in_floor ? floor_read : wall_read) += 1;
     }
   out.floor_readable_share = floor_all ? double(floor_read) / floor_all : 1.0;
   out.wall_readable_share = wall_all ? double(wall_read) / wall_all : 1.0;
+}
 
-  const HeightMap& map = context_.map;
-  out.depth_um = floor_um;
-  const auto bracketed = [&](int r, int c, const auto& depth_at) {
-    static constexpr int kAxes[4][2] = {{0, 1}, {1, 0}, {1, 1}, {1, -1}};
-    int axes = 0;
-    for (const auto& a : kAxes) {
-      int sides = 0;
-      for (const int s : {1, -1})
-        for (int k = 1; k <= 3; ++k)
-          if (!std::isnan(depth_at(r + s * k * a[0], c + s * k * a[1]))) {
-            ++sides;
-            break;
-          }
-      axes += sides == 2;
-    }
-    return axes >= 2;
-  };
-  // Neither flat nor a bowl: the deepest point alone stands for the floor only where points
-  // were read around it, on both sides along two axes at least (within 3 pixels). A point on
-  // a wall whose floor is unreadable has readable points on its upper side only.
-  if (!floor_shaped && !bracketed(pr, pc, depth)) hidden = true;
+// The floor and the depth (docs/measurement.md, sections 3 and 4), in the steps named there.
+void ChannelMeasurer::measure_floor(const LocalReference& reference, Channel& out) {
+  const double sigma = reference.noise_um;
+  // A pixel further than this from what its neighbours' slopes lead to is not surface (a
+  // spike), and a slope that leads this much deeper than any floor point seen hides a floor.
+  const double jump_um = 6.0 * sigma + 2.0;
+  // The floor's band below its deepest point: wide enough for a flat floor's noise.
+  const double band_um = std::max(4.0 * sigma, 1.0);
+
+  depths_below(reference);
+  const std::optional<int> confirmed = confirmed_deepest(jump_um);
+  if (!confirmed) {
+    // No floor to measure: at least as deep as the least deep of its region's points.
+    out.state = ChannelState::FloorUnreadable;
+    out.depth_um = std::numeric_limits<double>::infinity();
+    for (const int k : order_) out.depth_um = std::min(out.depth_um, w_.depth_um[k]);
+    readable_shares(deepest_.front() / w_.cols, deepest_.front() % w_.cols, 1.5, out);
+    centroid_position(out);
+    return;
+  }
+  const int deepest = *confirmed;
+  const int pr = deepest / w_.cols, pc = deepest % w_.cols;
+  const double deepest_um = w_.depth_um[deepest];
+  const int in_band = floor_points(deepest, band_um);
+  const FloorBowl bowl = fit_bowl(deepest);
+
+  // A flat floor (step 3), else a pointed one (step 4); a floor with neither shape is p*.
+  const double band_floor_um = deepest_um - band_um;  // the least depth the floor may read
+  std::optional<FloorReading> shaped =
+      flat_floor_depth(reference, deepest, band_um, in_band, sigma);
+  if (!shaped) shaped = pointed_floor(bowl, sigma, band_floor_um);
+  FloorReading floor = shaped.value_or(FloorReading{deepest_um, double(pr), double(pc),
+                                                    band_floor_um});
+  // Step 5, bounded: never deeper than the deepest confirmed point by more than the noise
+  // allows, never shallower than the floor's own points.
+  const double floor_um =
+      std::clamp(floor.depth_um, std::min(floor.shallowest_um, deepest_um), deepest_um + sigma);
+
+  readable_shares(floor.r, floor.c, std::max(1.5, std::sqrt(in_band / M_PI)), out);
+
+  const bool hidden = floor_may_hide(bowl, deepest_um + jump_um) ||
+                      (!shaped && !bracketed(pr, pc));
   if (hidden) {
     out.state = ChannelState::FloorUnreadable;
     out.depth_um = deepest_um;  // at least this deep
     centroid_position(out);
     return;
   }
-  out.x_um = map.x_um(0) + (w_.r0 + floor_r) * map.pitch_um;
-  out.y_um = map.y_um(0) + (w_.c0 + floor_c) * map.pitch_um;
+  const HeightMap& map = context_.map;
+  out.depth_um = floor_um;
+  out.x_um = map.x_um(0) + (w_.r0 + floor.r) * map.pitch_um;
+  out.y_um = map.y_um(0) + (w_.c0 + floor.c) * map.pitch_um;
 }
 
 // ---------------------------------------------------------------------------------------

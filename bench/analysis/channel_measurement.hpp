@@ -4,9 +4,9 @@
 //  - reference: a second-order polynomial fitted by robust (Tukey biweight) least squares to
 //    the readable surface in an annulus around the channel, outside its rim;
 //  - floor: the deepest readable point that neighbouring points confirm (a lone spike is
-//    not a floor), refined by a quadratic through the points near it but never deeper than
-//    that point by more than 2 sigma of the local noise, nor shallower than a band of
-//    4 sigma below it;
+//    not a floor), refined by a plane (a flat floor) or a quadratic (a pointed one) through
+//    the points near it, but never deeper than that point by more than one sigma of the
+//    local noise, nor shallower than the floor's own points;
 //  - depth: reference minus floor, at the floor;
 //  - a floor that may lie in unreadable points (the readable points around it still slope
 //    down into them) is not measured: the channel is FloorUnreadable.
@@ -75,15 +75,39 @@ class ChannelMeasurer {
   bool copy_window(const ChannelRegion& region);  // false: an unreadable area runs out of it
   std::optional<LocalReference> local_reference(double rc, double cc, double radius_px);
   bool robust_fit(int terms, LocalReference& ref);
+  bool fit_ring(int terms, double coef[6], double per_scale);
+  double median_abs_residual(const double coef[6]);
   int covered_octants() const;
   void measure_floor(const LocalReference& reference, Channel& out);
-  struct FlatFloor {
+  // Where the floor is read: its depth, its centre (window pixels), and the least depth it
+  // may read (the bound below it).
+  struct FloorReading {
     double depth_um = 0;
-    double r = 0, c = 0;  // its centre, window pixels
+    double r = 0, c = 0;
     double shallowest_um = 0;
   };
-  std::optional<FlatFloor> flat_floor_depth(const LocalReference& reference, int deepest,
-                                            double band_um, int in_band, double sigma_um);
+  // A quadratic in depth through the floor's points, about the deepest confirmed point
+  // (pr, pc), and the box of those points, window pixels.
+  struct FloorBowl {
+    bool fitted = false;
+    double q[6] = {};
+    int pr = 0, pc = 0;
+    int r_lo = 0, r_hi = 0, c_lo = 0, c_hi = 0;
+    double depth_at(int r, int c) const;
+  };
+  double depth_read(int r, int c) const;
+  void depths_below(const LocalReference& reference);
+  std::optional<int> confirmed_deepest(double jump_um);
+  int floor_points(int deepest, double band_um);
+  FloorBowl fit_bowl(int deepest) const;
+  std::optional<FloorReading> flat_floor_depth(const LocalReference& reference, int deepest,
+                                               double band_um, int in_band, double sigma_um);
+  static std::optional<FloorReading> pointed_floor(const FloorBowl& bowl, double sigma_um,
+                                                   double shallowest_um);
+  bool floor_may_hide(const FloorBowl& bowl, double beyond_um) const;
+  bool bracketed(int r, int c) const;
+  void readable_shares(double floor_r, double floor_c, double floor_radius_px,
+                       Channel& out) const;
   double plane_at(const double plane[3], int k) const;
   void centroid_position(Channel& out) const;
   bool floor_near_edge(const Channel& ch) const;
@@ -91,8 +115,12 @@ class ChannelMeasurer {
   const MeasurementContext& context_;
   Window w_;
   double footprint_r_ = 0, footprint_c_ = 0;  // centre of the footprint's box, window pixels
-  std::vector<double> ring_r_, ring_c_, ring_h_, ring_wt_, ring_wt0_, scratch_, noise_;
-  std::vector<int> order_, floor_, flat_, again_;
+  // The ring's points, a row at a time: row i lies at ring_x_[i] from the centre and holds
+  // points ring_row_start_[i] .. ring_row_start_[i + 1] - 1, each at ring_y_ across.
+  std::vector<double> ring_x_;
+  std::vector<std::size_t> ring_row_start_;
+  std::vector<double> ring_y_, ring_h_, ring_wt_, ring_wt0_, ring_residual_, scratch_, noise_;
+  std::vector<int> order_, deepest_, floor_, flat_, again_, flood_;
   std::vector<unsigned char> spike_;
 };
 

@@ -257,6 +257,31 @@ TEST_CASE("spikes on a floor and dust beside a channel do not change its depth")
   }
 }
 
+TEST_CASE("a floor whose 16 deepest points are all spikes is unreadable, not a spike's depth") {
+  InstrumentScan scan = typical_scan();
+  scan.instrument.spikes = 0;
+  scan.instrument.dust = 0;
+  scan.flat_radius_um = 150;  // a floor 13.5 pixels across, flat well beyond the spikes
+  const auto truth = channel_grid(scan, Shape::Flat, 1500, 8);
+  HeightMap map = scan.make(truth);
+  // 25 downward spikes, 3 pixels apart, within 6 pixels of every floor's centre: each is a
+  // spike to its neighbours (their lines lie on the flat floor), and none is left among the
+  // 16 deepest to confirm the floor.
+  for (const ChannelTruth& t : truth) {
+    const int r = int(std::lround(t.x_um / map.pitch_um)), c = int(std::lround(t.y_um / map.pitch_um));
+    for (int dr = -6; dr <= 6; dr += 3)
+      for (int dc = -6; dc <= 6; dc += 3) map.height_um[std::size_t(r + dr) * map.cols + c + dc] -= 80.0f;
+  }
+  const auto found = detect_channels(map);
+  REQUIRE(found);
+  REQUIRE(found->channels.size() == truth.size());
+  for (const Channel& ch : found->channels) {
+    INFO("channel at " << ch.x_um << ", " << ch.y_um << ": " << ch.depth_um << " um");
+    CHECK(ch.state == ChannelState::FloorUnreadable);
+    CHECK(ch.depth_um < 1500.0);  // at least this deep: never a spike's depth
+  }
+}
+
 TEST_CASE("an unreadable area running on beyond a channel cuts it; its own unreadable wall does not") {
   InstrumentScan scan = typical_scan();
   scan.instrument.spikes = 0;
