@@ -53,9 +53,10 @@ def test_typical_scans_are_measured_within_the_targets(env):
 
 
 # Known gap (docs/accuracy.md): where the scanner loses a teardrop's floor, the ramp running
-# down into it can still be taken for the floor, read shallow. About one lost floor in ten
-# (4 of 40 in the 10-seed study); the harsh test holds that line until it is closed.
-UNFLAGGED_FLOORS_ALLOWED = 0.15
+# down into it can still be taken for the floor, read shallow: 5 of 40 lost teardrop floors,
+# 5 of 164 lost floors of every shape, in the 10-seed study. The harsh test holds the line
+# at a tenth of all lost floors until the gap is closed.
+UNFLAGGED_FLOORS_ALLOWED = 0.10
 
 
 def test_harsh_scans_never_pass_wrongly(env):
