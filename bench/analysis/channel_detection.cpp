@@ -252,7 +252,7 @@ std::expected<ChannelDetection, std::string> detect_channels(const HeightMap& ma
   for (std::size_t i = 0; i < regions.size(); ++i) {
     if (i + 1 < regions.size()) prefetch_neighbourhood(map, regions[i + 1]);
     if (regions[i].pixels < options.min_area_px) continue;
-    out.channels.push_back(measurer.measure(regions[i]));
+    if (auto channel = measurer.measure(regions[i])) out.channels.push_back(*channel);
   }
   return out;
 }

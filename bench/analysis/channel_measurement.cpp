@@ -125,7 +125,7 @@ double ChannelMeasurer::LocalReference::at(double r, double c) const {
 // ---------------------------------------------------------------------------------------
 // The window and the channel's unreadable points
 
-bool ChannelMeasurer::copy_window(const ChannelRegion& region) {
+ChannelMeasurer::WindowFlood ChannelMeasurer::copy_window(const ChannelRegion& region) {
   const HeightMap& map = context_.map;
   w_.r0 = std::max(0, region.r_min - kMarginPx);
   w_.c0 = std::max(0, region.c_min - kMarginPx);
@@ -145,10 +145,19 @@ bool ChannelMeasurer::copy_window(const ChannelRegion& region) {
   // channel (the lane's edge, a dropout) that may hide part of it. The flood starts from the
   // unreadable points next to the region: a window holds a few, against the region's
   // hundreds of pixels, and they reach the same points.
-  bool escapes = false;
+  // A window's side on the map's edge is where the scan ends: unreadable points running on
+  // there are the channel's own, cut by the edge like the rest of it.
+  const bool top_is_edge = w_.r0 == 0, left_is_edge = w_.c0 == 0;
+  const bool bottom_is_edge = w_.r0 + w_.rows == map.rows, right_is_edge = w_.c0 + w_.cols == map.cols;
+  WindowFlood flood = WindowFlood::Contained;
   const auto reach = [&](int r, int c) {
     w_.mark[w_.at(r, c)] = 2;
-    if (r == 0 || c == 0 || r == w_.rows - 1 || c == w_.cols - 1) escapes = true;
+    if ((r == 0 && !top_is_edge) || (c == 0 && !left_is_edge) ||
+        (r == w_.rows - 1 && !bottom_is_edge) || (c == w_.cols - 1 && !right_is_edge))
+      flood = WindowFlood::RunsOnInside;
+    else if ((r == 0 || c == 0 || r == w_.rows - 1 || c == w_.cols - 1) &&
+             flood == WindowFlood::Contained)
+      flood = WindowFlood::RunsOffTheMap;
     flood_.push_back(r * w_.cols + c);
   };
   const auto next_to_region = [&](int r, int c) {
@@ -173,7 +182,7 @@ bool ChannelMeasurer::copy_window(const ChannelRegion& region) {
       if (w_.mark[kk] == 0 && std::isnan(w_.height_um[kk])) reach(rr, cc);
     }
   }
-  return !escapes;
+  return flood;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -259,8 +268,8 @@ std::optional<ChannelMeasurer::LocalReference> ChannelMeasurer::local_reference(
   // was cut into. Its width is enough points to fit six coefficients robustly, and it stays
   // narrow so the quadratic still follows waviness (a 2 mm wave bends by about 1 um within
   // 0.5 mm of the centre).
-  const double inner = 2.5 * radius_px + 2.0;
-  const double outer = inner + std::max(6.0, radius_px);
+  const double inner = ring_inner_px(radius_px);
+  const double outer = ring_outer_px(radius_px);
   const double area = M_PI * (outer * outer - inner * inner);
   // A regular subsample of at most about 800 points (docs/measurement.md): the stride rounds
   // up (rounding down left 800 to 3,200 points, and the fits' cost in proportion).
@@ -687,13 +696,13 @@ bool ChannelMeasurer::floor_near_edge(const Channel& ch) const {
          c > map.cols - 1 - kMarginPx;
 }
 
-Channel ChannelMeasurer::measure(const ChannelRegion& region) {
+std::optional<Channel> ChannelMeasurer::measure(const ChannelRegion& region) {
   const HeightMap& map = context_.map;
   Channel ch;
   ch.area_um2 = region.pixels * map.pitch_um * map.pitch_um;
   const bool on_edge = region.r_min == 0 || region.c_min == 0 || region.r_max == map.rows - 1 ||
                        region.c_max == map.cols - 1;
-  const bool contained = copy_window(region);
+  const WindowFlood flood = copy_window(region);
 
   // The footprint (region and its unreadable points): its centroid is the channel's centre,
   // its box sets the size.
@@ -725,15 +734,32 @@ Channel ChannelMeasurer::measure(const ChannelRegion& region) {
     fallback.coef[2] = context_.form.at(rc, cc + 1.0) - fallback.coef[0];
     fallback.sigma_um = fallback.noise_um = context_.threshold_um / 6.0;
     measure_floor(fallback, ch);
-    ch.state = ChannelState::NoReference;
+    // A ring that runs off the map is the window's doing; inside the map, the surface
+    // around the channel was not read.
+    ch.state = ring_leaves_map(rc, cc, radius_px) ? ChannelState::CutByEdge
+                                                  : ChannelState::NoReference;
   } else {
     measure_floor(*reference, ch);
   }
-  // Cut: an unreadable area runs on out of the window, or the map's edge cuts the channel
-  // where its floor is (the floor itself may lie beyond). A channel whose shallow end only
-  // touches the edge, its floor well inside, is measured.
-  if (!contained || (on_edge && floor_near_edge(ch))) ch.state = ChannelState::CutByEdge;
+  // Cut by the map's edge where its floor is (the floor itself may lie beyond): a window cuts
+  // channels, that is no fault of the scan. A channel whose shallow end only touches the edge,
+  // its floor well inside, is measured. Cut by an unreadable area running on beyond it: part
+  // of it is hidden inside the scan.
+  if ((on_edge && floor_near_edge(ch)) || flood == WindowFlood::RunsOffTheMap)
+    ch.state = ChannelState::CutByEdge;
+  if (flood == WindowFlood::RunsOnInside) ch.state = ChannelState::CutByGap;
+  // Below the detection threshold against its own reference, the region was the form's
+  // error, not a channel (near a lane's edge on a strongly curved phantom). A lost floor's
+  // depth is only a lower bound: such a channel stays.
+  if (ch.state != ChannelState::FloorUnreadable && ch.depth_um < context_.threshold_um)
+    return std::nullopt;
   return ch;
+}
+
+bool ChannelMeasurer::ring_leaves_map(double rc, double cc, double radius_px) const {
+  const double outer = ring_outer_px(radius_px);
+  const HeightMap& map = context_.map;
+  return rc < outer || cc < outer || rc > map.rows - 1 - outer || cc > map.cols - 1 - outer;
 }
 
 }  // namespace derma::analysis

@@ -13,6 +13,7 @@
 // Nothing here assumes a shape (Gaussian, cone, cylinder, teardrop all measure alike).
 #pragma once
 
+#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -48,7 +49,9 @@ struct MeasurementContext {
 class ChannelMeasurer {
  public:
   explicit ChannelMeasurer(const MeasurementContext& context) : context_(context) {}
-  Channel measure(const ChannelRegion& region);
+  // Nothing when the region, measured against its own reference, lies less than the detection
+  // threshold deep: the form's error, not a channel.
+  std::optional<Channel> measure(const ChannelRegion& region);
 
  private:
   // The channel's neighbourhood: its region's box and a margin, copied out of the map.
@@ -72,7 +75,10 @@ class ChannelMeasurer {
     double at(double r, double c) const;
   };
 
-  bool copy_window(const ChannelRegion& region);  // false: an unreadable area runs out of it
+  // Where the channel's unreadable points lead: nowhere beyond the window, off the map's edge
+  // (the channel is cut by the edge), or on inside the scan (an unreadable area hides part).
+  enum class WindowFlood { Contained, RunsOffTheMap, RunsOnInside };
+  WindowFlood copy_window(const ChannelRegion& region);
   std::optional<LocalReference> local_reference(double rc, double cc, double radius_px);
   bool robust_fit(int terms, LocalReference& ref);
   bool fit_ring(int terms, double coef[6], double per_scale);
@@ -111,6 +117,13 @@ class ChannelMeasurer {
   double plane_at(const double plane[3], int k) const;
   void centroid_position(Channel& out) const;
   bool floor_near_edge(const Channel& ch) const;
+  bool ring_leaves_map(double rc, double cc, double radius_px) const;
+  // The reference ring around a channel whose footprint spans radius_px (docs/measurement.md
+  // section 2): inside 2.5 radii lie the channel and its rim.
+  static double ring_inner_px(double radius_px) { return 2.5 * radius_px + 2.0; }
+  static double ring_outer_px(double radius_px) {
+    return ring_inner_px(radius_px) + std::max(6.0, radius_px);
+  }
 
   const MeasurementContext& context_;
   Window w_;

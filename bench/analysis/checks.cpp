@@ -81,6 +81,8 @@ const char* to_string(ChannelState state) {
       return "measured";
     case ChannelState::CutByEdge:
       return "cut_by_edge";
+    case ChannelState::CutByGap:
+      return "cut_by_gap";
     case ChannelState::NoReference:
       return "no_reference";
     case ChannelState::FloorUnreadable:

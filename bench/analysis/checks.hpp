@@ -79,8 +79,9 @@ struct CheckResult {
 // What could be measured of a channel (docs/measurement.md, "Unreadable points").
 enum class ChannelState {
   Measured,         // floor read, reference surface around it read: depth stands
-  CutByEdge,        // cut by the scan's edge or by an unreadable area reaching beyond it
-  NoReference,      // too little readable surface around it for a reference
+  CutByEdge,        // cut by the map's edge (the window's doing): left out
+  CutByGap,         // part of it hidden by an unreadable area running on beyond it
+  NoReference,      // too little readable surface around it, inside the map, for a reference
   FloorUnreadable,  // its floor lies in unreadable points: depth unknown, position known
 };
 const char* to_string(ChannelState);
@@ -101,10 +102,11 @@ struct Channel {
   std::optional<int> index;
 
   bool measured() const { return state == ChannelState::Measured; }
-  // Position and depth unreliable: never attributed to a needle's depth.
-  bool partial() const {
-    return state == ChannelState::CutByEdge || state == ChannelState::NoReference;
-  }
+  // Cut by the map's edge: position and depth unreliable, left out of every check.
+  bool partial() const { return state == ChannelState::CutByEdge; }
+  // Inside the scan but not measured (hidden in part, no reference, floor lost): its depth is
+  // unknown, so no check of depth may pass on it (docs/measurement.md section 4).
+  bool unmeasured() const { return !measured() && !partial(); }
 };
 
 // Where the roller's lattice says a needle should have left a channel, from the recorded

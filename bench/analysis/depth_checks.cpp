@@ -21,14 +21,15 @@ std::vector<const Channel*> measurable_channels(const std::vector<Channel>& chan
   return out;
 }
 
-// Needles that left a channel whose floor the scanner could not read, and no channel it could:
-// their depth is unknown (docs/measurement.md, "Unreadable points").
+// Needles that left channels inside the scan that could not be measured (floor lost, hidden in
+// part by an unreadable area, no surface read around them), and no channel that could: their
+// depth is unknown (docs/measurement.md, "Unreadable points").
 std::set<std::pair<int, int>> needles_unmeasured(const std::vector<Channel>& channels) {
   std::set<std::pair<int, int>> unread, measured;
   for (const Channel& c : channels) {
     if (!c.disc || !c.index) continue;
     if (c.measured()) measured.insert({*c.disc, *c.index});
-    if (c.state == ChannelState::FloorUnreadable) unread.insert({*c.disc, *c.index});
+    if (c.unmeasured()) unread.insert({*c.disc, *c.index});
   }
   for (const auto& needle : measured) unread.erase(needle);
   return unread;
@@ -121,11 +122,12 @@ CheckResult check_penetration_depth(const CheckContext& context) {
     for (const auto& [disc, index] : unmeasured)
       result.findings.push_back(
           {disc, index,
-           text("%s: floor unreadable in every channel it left: depth unknown",
+           text("%s: no channel it left could be measured (floor or surroundings unreadable): "
+                "depth unknown",
                 needle_name(disc, index).c_str())});
-    return error_result(result, text("%zu needle(s) left only channels whose floor the scanner "
-                                     "could not read: depth unknown, no verdict (%zu measured "
-                                     "channels within limits)",
+    return error_result(result, text("%zu needle(s) left only channels the scanner could not "
+                                     "read enough of to measure: depth unknown, no verdict (%zu "
+                                     "measured channels within limits)",
                                      unmeasured.size(), s.n));
   }
   result.verdict = fail ? Verdict::Fail : Verdict::Pass;

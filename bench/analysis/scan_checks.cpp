@@ -19,6 +19,20 @@ namespace {
 using detail::error_result;
 using detail::limit_if_set;
 
+// Why a channel inside the scan has no depth, for its finding.
+std::string unmeasured_reason(const Channel& c) {
+  switch (c.state) {
+    case ChannelState::FloorUnreadable:
+      return text("floor unreadable, at least %.1f um deep", c.depth_um);
+    case ChannelState::CutByGap:
+      return "partly hidden by an unreadable area";
+    case ChannelState::NoReference:
+      return "too little readable surface around it for a reference";
+    default:
+      return to_string(c.state);
+  }
+}
+
 std::string channel_at(const Channel& c) {
   return text("channel at x=%.2f mm, y=%.2f mm", c.x_um / 1000.0, c.y_um / 1000.0);
 }
@@ -42,7 +56,7 @@ CheckResult scan_penetration_depth(const std::vector<Channel>& all, const SpecLi
       depths.push_back(c.depth_um);
     }
     partial += c.partial();
-    unmeasured += c.state == ChannelState::FloorUnreadable;
+    unmeasured += c.unmeasured();
   }
   const Summary s = summarise(depths);
   result.figures.push_back({"n", double(s.n), "count"});
@@ -50,9 +64,8 @@ CheckResult scan_penetration_depth(const std::vector<Channel>& all, const SpecLi
   result.figures.push_back({"unmeasured", double(unmeasured), "count"});
   if (s.n == 0)
     return error_result(
-        result, text("no channel measured in the scan (%zu detected: %zu cut by the edge or "
-                     "without readable surface around them, %zu with an unreadable floor): depth "
-                     "cannot be measured",
+        result, text("no channel measured in the scan (%zu detected: %zu cut by its edge, %zu "
+                     "inside it not measurable): depth cannot be measured",
                      all.size(), partial, unmeasured));
   result.value = s.mean;
   result.figures.push_back({"mean", s.mean, "um"});
@@ -84,13 +97,13 @@ CheckResult scan_penetration_depth(const std::vector<Channel>& all, const SpecLi
   const bool incapable = detail::judge_capability(result, cap, s, limits.depth_min_cpk);
   if (outside == 0 && !incapable && unmeasured > 0) {
     for (const Channel& c : all)
-      if (c.state == ChannelState::FloorUnreadable)
+      if (c.unmeasured())
         result.findings.push_back(
-            {std::nullopt, std::nullopt,
-             text("%s: floor unreadable, at least %.1f um deep: depth unknown",
-                  channel_at(c).c_str(), c.depth_um)});
-    return error_result(result, text("%zu channel(s) with an unreadable floor: depth unknown, no "
-                                     "verdict (%zu measured channels within limits)",
+            {std::nullopt, std::nullopt, text("%s: %s: depth unknown", channel_at(c).c_str(),
+                                              unmeasured_reason(c).c_str())});
+    return error_result(result, text("%zu channel(s) inside the scan could not be measured: "
+                                     "depth unknown, no verdict (%zu measured channels within "
+                                     "limits)",
                                      unmeasured, s.n));
   }
   result.verdict = (outside > 0 || incapable) ? Verdict::Fail : Verdict::Pass;
@@ -98,7 +111,7 @@ CheckResult scan_penetration_depth(const std::vector<Channel>& all, const SpecLi
       "%zu channels: depth %.1f +/- %.1f um (min %.1f, max %.1f)%s; %zu outside limits%s%s", s.n,
       s.mean, s.sd, s.min, s.max, (cap.cpk ? text(", Cpk %.2f", *cap.cpk) : std::string()).c_str(),
       outside, incapable ? "; not capable" : "",
-      unmeasured ? text("; %zu with an unreadable floor", unmeasured).c_str() : "");
+      unmeasured ? text("; %zu not measurable", unmeasured).c_str() : "");
   return result;
 }
 

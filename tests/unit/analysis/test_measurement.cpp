@@ -229,7 +229,10 @@ TEST_CASE("a channel whose floor is unreadable is unmeasured, never passed") {
   const CheckResult& depth = a.checks.front();
   INFO(depth.summary);
   CHECK(depth.verdict == Verdict::Error);
-  CHECK_THAT(depth.summary, Catch::Contains("unreadable floor"));
+  CHECK_THAT(depth.summary, Catch::Contains("could not be measured"));
+  CHECK(std::any_of(depth.findings.begin(), depth.findings.end(), [](const Finding& f) {
+    return f.text.find("floor unreadable, at least") != std::string::npos;
+  }));
 }
 
 TEST_CASE("spikes on a floor and dust beside a channel do not change its depth") {
@@ -282,7 +285,7 @@ TEST_CASE("a floor whose 16 deepest points are all spikes is unreadable, not a s
   }
 }
 
-TEST_CASE("an unreadable area running on beyond a channel cuts it; its own unreadable wall does not") {
+TEST_CASE("an unreadable area running on beyond a channel hides it in part; its own wall does not") {
   InstrumentScan scan = typical_scan();
   scan.instrument.spikes = 0;
   scan.instrument.dust = 0;
@@ -294,7 +297,7 @@ TEST_CASE("an unreadable area running on beyond a channel cuts it; its own unrea
     for (int c = last_col; c < map.cols; ++c) map.height_um[std::size_t(r) * map.cols + c] = HeightMap::kNoData;
   const auto found = detect_channels(map);
   REQUIRE(found);
-  for (const Channel& c : found->channels) CHECK(c.state == ChannelState::CutByEdge);
+  for (const Channel& c : found->channels) CHECK(c.state == ChannelState::CutByGap);
   CHECK_FALSE(found->channels.empty());
 }
 
@@ -333,4 +336,35 @@ TEST_CASE("density from the lattice is the nominal one, whatever window cuts it"
     }
   }
   CHECK_FALSE(lattice_density({{0, 0}, {1000, 0}, {2000, 0}}, 10));  // a line spans no area
+}
+
+TEST_CASE("a channel too deep with no surface read around it is never passed over") {
+  // A review found this: a channel past the USL whose surroundings the scanner lost (a ring
+  // of unreadable points around it) had no reference and was left out of the check silently.
+  InstrumentScan scan = typical_scan();
+  scan.instrument.spikes = 0;
+  scan.instrument.dust = 0;
+  auto truth = channel_grid(scan, Shape::Cone, 1500, 12);
+  truth[4].depth_um = 460;  // USL 400 below
+  HeightMap map = scan.make(truth);
+  const int r0 = int(truth[4].x_um / map.pitch_um), c0 = int(truth[4].y_um / map.pitch_um);
+  for (int r = r0 - 70; r <= r0 + 70; ++r)
+    for (int c = c0 - 70; c <= c0 + 70; ++c) {
+      const double d = std::hypot(r - r0, c - c0);
+      if (d >= 20 && d <= 70) map.height_um[std::size_t(r) * map.cols + c] = HeightMap::kNoData;
+    }
+  SpecLimits limits;
+  limits.depth_lsl_um = 300;
+  limits.depth_usl_um = 400;
+  limits.depth_min_cpk = 1.0;
+  const Analysis a = analyse_scan_only(map, RollerGeometry{}, limits);
+  const CheckResult& depth = a.checks.front();
+  INFO(depth.summary);
+  CHECK(depth.verdict != Verdict::Pass);
+  const auto deep = std::find_if(a.channels.begin(), a.channels.end(), [&](const Channel& c) {
+    return std::hypot(c.x_um - truth[4].x_um, c.y_um - truth[4].y_um) < 60;
+  });
+  REQUIRE(deep != a.channels.end());
+  CHECK((deep->measured() || deep->unmeasured()));
+  if (deep->measured()) CHECK(deep->depth_um > 400);
 }
