@@ -47,25 +47,6 @@ struct QuadraticFit {
   }
 };
 
-// Least squares of h = a0 + a1 x + a2 y.
-struct PlaneFit {
-  double ata[9] = {};
-  double atb[3] = {};
-  void add(double x, double y, double h) {
-    const double basis[3] = {1.0, x, y};
-    for (int i = 0; i < 3; ++i) {
-      atb[i] += basis[i] * h;
-      for (int j = 0; j < 3; ++j) ata[i * 3 + j] += basis[i] * basis[j];
-    }
-  }
-  bool solve(double out[3]) const {
-    std::vector<double> a(ata, ata + 9), b(atb, atb + 3);
-    if (!solve_linear(a, b, 3)) return false;
-    std::copy(b.begin(), b.end(), out);
-    return true;
-  }
-};
-
 // The sums of a quadratic's weighted normal equations, as moments: m[a][b] = sum w x^a y^b
 // (a + b <= 4) and n[a][b] = sum w h x^a y^b (a + b <= 2). The ring's points come in rows of
 // one x, so a point adds only to its row's sums of w y^b and w h y^b (8 terms, not the 27 of
@@ -141,12 +122,11 @@ ChannelMeasurer::WindowFlood ChannelMeasurer::copy_window(const ChannelRegion& r
     for (int c = run.c0; c <= run.c1; ++c) w_.mark[w_.at(run.row - w_.r0, c - w_.c0)] = 1;
 
   // Unreadable points reached from the region through unreadable points: the channel's hidden
-  // wall or floor. Reaching the window's border, they are an unreadable area beyond the
-  // channel (the lane's edge, a dropout) that may hide part of it. The flood starts from the
-  // unreadable points next to the region: a window holds a few, against the region's
-  // hundreds of pixels, and they reach the same points.
-  // A window's side on the map's edge is where the scan ends: unreadable points running on
-  // there are the channel's own, cut by the edge like the rest of it.
+  // wall or floor. Reaching a side of the window inside the map, they are an unreadable area
+  // beyond the channel (the lane's edge, a dropout) that may hide part of it; reaching a side
+  // on the map's edge, they run on where the scan ends, and the edge cuts the channel. The
+  // flood starts from the unreadable points next to the region: a window holds a few, against
+  // the region's hundreds of pixels, and they reach the same points.
   const bool top_is_edge = w_.r0 == 0, left_is_edge = w_.c0 == 0;
   const bool bottom_is_edge = w_.r0 + w_.rows == map.rows, right_is_edge = w_.c0 + w_.cols == map.cols;
   WindowFlood flood = WindowFlood::Contained;
@@ -259,6 +239,19 @@ int ChannelMeasurer::covered_octants() const {
       std::count_if(std::begin(per_octant), std::end(per_octant), [](int n) { return n >= 3; }));
 }
 
+// The detection form's tangent plane at (rc, cc), with the noise the detection threshold
+// allows for (threshold / 6 sigma).
+ChannelMeasurer::LocalReference ChannelMeasurer::form_plane(double rc, double cc) const {
+  LocalReference plane;
+  plane.rc = rc;
+  plane.cc = cc;
+  plane.coef[0] = context_.form.at(rc, cc);
+  plane.coef[1] = context_.form.at(rc + 1.0, cc) - plane.coef[0];
+  plane.coef[2] = context_.form.at(rc, cc + 1.0) - plane.coef[0];
+  plane.sigma_um = plane.noise_um = context_.threshold_um / 6.0;
+  return plane;
+}
+
 std::optional<ChannelMeasurer::LocalReference> ChannelMeasurer::local_reference(double rc,
                                                                                  double cc,
                                                                                  double radius_px) {
@@ -275,11 +268,9 @@ std::optional<ChannelMeasurer::LocalReference> ChannelMeasurer::local_reference(
   // up (rounding down left 800 to 3,200 points, and the fits' cost in proportion).
   const int stride = std::max(1, static_cast<int>(std::ceil(std::sqrt(area / 800.0))));
 
-  // The detection form, as a plane about the centre: enough to leave out the channel, other
-  // channels, dust and spikes before the first fit.
-  const double f0 = context_.form.at(rc, cc);
-  const double fr = context_.form.at(rc + 1.0, cc) - f0;
-  const double fc = context_.form.at(rc, cc + 1.0) - f0;
+  // The detection form's tangent plane about the centre: enough to leave out the channel,
+  // other channels, dust and spikes before the first fit.
+  const LocalReference form = form_plane(rc, cc);
 
   ring_x_.clear();
   ring_row_start_.clear();
@@ -310,7 +301,7 @@ std::optional<ChannelMeasurer::LocalReference> ChannelMeasurer::local_reference(
         if (!std::isnan(left) && !std::isnan(right))
           noise_.push_back(h - (double(left) + double(right)) / 2.0);
       }
-      const double off_form = h - (f0 + fr * dr + fc * dc);
+      const double off_form = h - quadratic_at(form.coef, dr, dc);
       ring_wt_.push_back(std::abs(off_form) <= context_.threshold_um ? 1.0 : 0.0);
     }
   }
@@ -383,11 +374,11 @@ std::optional<ChannelMeasurer::FloorReading> ChannelMeasurer::flat_floor_depth(
           std::find(flat_.begin(), flat_.end(), k) == flat_.end())
         flat_.push_back(k);
     }
-  double plane[3] = {};
+  double plane[6] = {};  // a plane: the quadratic's first three terms
   bool planed = false;
   for (int round = 0; round < 3; ++round) {
-    PlaneFit fit;
-    for (const int k : flat_) fit.add(k / w_.cols, k % w_.cols, w_.height_um[k]);
+    QuadraticFit fit(3);
+    for (const int k : flat_) fit.add(k / w_.cols, k % w_.cols, w_.height_um[k], 1.0);
     if (flat_.size() < 3 || !fit.solve(plane)) break;
     planed = true;
     again_.clear();
@@ -418,7 +409,7 @@ std::optional<ChannelMeasurer::FloorReading> ChannelMeasurer::flat_floor_depth(
   return out;
 }
 
-double ChannelMeasurer::plane_at(const double plane[3], int k) const {
+double ChannelMeasurer::plane_at(const double plane[6], int k) const {
   return plane[0] + plane[1] * (k / w_.cols) + plane[2] * (k % w_.cols);
 }
 
@@ -718,22 +709,13 @@ std::optional<Channel> ChannelMeasurer::measure(const ChannelRegion& region) {
         sum_c += c;
         ++count;
       }
-  footprint_r_ = sum_r / count;
-  footprint_c_ = sum_c / count;
-  const double rc = w_.r0 + footprint_r_, cc = w_.c0 + footprint_c_;
+  const double rc = w_.r0 + sum_r / count, cc = w_.c0 + sum_c / count;
   const double radius_px = std::max(r_hi - r_lo, c_hi - c_lo) / 2.0 + 0.5;
 
   auto reference = local_reference(rc, cc, radius_px);
   if (!reference) {
     // Still place the channel, against the detection form, so it shows where it is.
-    LocalReference fallback;
-    fallback.rc = rc;
-    fallback.cc = cc;
-    fallback.coef[0] = context_.form.at(rc, cc);
-    fallback.coef[1] = context_.form.at(rc + 1.0, cc) - fallback.coef[0];
-    fallback.coef[2] = context_.form.at(rc, cc + 1.0) - fallback.coef[0];
-    fallback.sigma_um = fallback.noise_um = context_.threshold_um / 6.0;
-    measure_floor(fallback, ch);
+    measure_floor(form_plane(rc, cc), ch);
     // A ring that runs off the map is the window's doing; inside the map, the surface
     // around the channel was not read.
     ch.state = ring_leaves_map(rc, cc, radius_px) ? ChannelState::CutByEdge

@@ -80,6 +80,7 @@ class ChannelMeasurer {
   enum class WindowFlood { Contained, RunsOffTheMap, RunsOnInside };
   WindowFlood copy_window(const ChannelRegion& region);
   std::optional<LocalReference> local_reference(double rc, double cc, double radius_px);
+  LocalReference form_plane(double rc, double cc) const;
   bool robust_fit(int terms, LocalReference& ref);
   bool fit_ring(int terms, double coef[6], double per_scale);
   double median_abs_residual(const double coef[6]);
@@ -114,7 +115,7 @@ class ChannelMeasurer {
   bool bracketed(int r, int c) const;
   void readable_shares(double floor_r, double floor_c, double floor_radius_px,
                        Channel& out) const;
-  double plane_at(const double plane[3], int k) const;
+  double plane_at(const double plane[6], int k) const;
   void centroid_position(Channel& out) const;
   bool floor_near_edge(const Channel& ch) const;
   bool ring_leaves_map(double rc, double cc, double radius_px) const;
@@ -127,7 +128,6 @@ class ChannelMeasurer {
 
   const MeasurementContext& context_;
   Window w_;
-  double footprint_r_ = 0, footprint_c_ = 0;  // centre of the footprint's box, window pixels
   // The ring's points, a row at a time: row i lies at ring_x_[i] from the centre and holds
   // points ring_row_start_[i] .. ring_row_start_[i + 1] - 1, each at ring_y_ across.
   std::vector<double> ring_x_;
