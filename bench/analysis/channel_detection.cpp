@@ -205,12 +205,15 @@ std::vector<ChannelRegion> join_pieces(std::vector<ChannelRegion> regions, int g
   const double radius =
       std::max(region.r_max - region.r_min, region.c_max - region.c_min) / 2.0 + 0.5;
   const int reach = static_cast<int>(3.5 * radius) + 10;
-  const int r0 = std::max(0, region.r_min - reach), r1 = std::min(map.rows - 1, region.r_max + reach);
-  const int c0 = std::max(0, region.c_min - reach), c1 = std::min(map.cols - 1, region.c_max + reach);
+  const int r0 = std::max(0, region.r_min - reach),
+            r1 = std::min(map.rows - 1, region.r_max + reach);
+  const int c0 = std::max(0, region.c_min - reach),
+            c1 = std::min(map.cols - 1, region.c_max + reach);
   constexpr int kFloatsPerLine = 16;
   for (int r = r0; r <= r1; ++r) {
     const float* row = map.height_um.data() + static_cast<std::size_t>(r) * map.cols;
-    for (int c = c0; c < c1 + kFloatsPerLine; c += kFloatsPerLine) __builtin_prefetch(row + std::min(c, c1));
+    for (int c = c0; c < c1 + kFloatsPerLine; c += kFloatsPerLine)
+      __builtin_prefetch(row + std::min(c, c1));
   }
 }
 

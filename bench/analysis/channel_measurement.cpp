@@ -128,7 +128,8 @@ ChannelMeasurer::WindowFlood ChannelMeasurer::copy_window(const ChannelRegion& r
   // flood starts from the unreadable points next to the region: a window holds a few, against
   // the region's hundreds of pixels, and they reach the same points.
   const bool top_is_edge = w_.r0 == 0, left_is_edge = w_.c0 == 0;
-  const bool bottom_is_edge = w_.r0 + w_.rows == map.rows, right_is_edge = w_.c0 + w_.cols == map.cols;
+  const bool bottom_is_edge = w_.r0 + w_.rows == map.rows,
+             right_is_edge = w_.c0 + w_.cols == map.cols;
   WindowFlood flood = WindowFlood::Contained;
   const auto reach = [&](int r, int c) {
     w_.mark[w_.at(r, c)] = 2;
@@ -253,8 +254,8 @@ ChannelMeasurer::LocalReference ChannelMeasurer::form_plane(double rc, double cc
 }
 
 std::optional<ChannelMeasurer::LocalReference> ChannelMeasurer::local_reference(double rc,
-                                                                                 double cc,
-                                                                                 double radius_px) {
+                                                                                double cc,
+                                                                                double radius_px) {
   const HeightMap& map = context_.map;
   // Inside 2.5 radii lie the channel and its rim (displaced material reaches about one
   // radius beyond the opening, its foot further); the ring beyond is the surface the channel
@@ -531,8 +532,9 @@ double ChannelMeasurer::FloorBowl::depth_at(int r, int c) const {
 // vertex, when the bowl has a single bottom, dropping by more than the noise one pixel from
 // it along its steepest direction (so noise on a flat patch does not make one), and the
 // vertex lies among the floor's points (+-0.5 pixel; a vertex out beyond them is a guess).
-std::optional<ChannelMeasurer::FloorReading> ChannelMeasurer::pointed_floor(
-    const FloorBowl& bowl, double sigma_um, double shallowest_um) {
+std::optional<ChannelMeasurer::FloorReading> ChannelMeasurer::pointed_floor(const FloorBowl& bowl,
+                                                                            double sigma_um,
+                                                                            double shallowest_um) {
   if (!bowl.fitted) return std::nullopt;
   const double* q = bowl.q;
   const double det = 4.0 * q[3] * q[4] - q[5] * q[5];
@@ -545,8 +547,8 @@ std::optional<ChannelMeasurer::FloorReading> ChannelMeasurer::pointed_floor(
   const bool pointed = -(mean_curvature - spread) > sigma_um;
   const double r = bowl.pr + vr, c = bowl.pc + vc;
   // Written as what must hold, so a NaN anywhere fails it.
-  const bool among_floor_points = r >= bowl.r_lo - 0.5 && r <= bowl.r_hi + 0.5 &&
-                                  c >= bowl.c_lo - 0.5 && c <= bowl.c_hi + 0.5;
+  const bool among_floor_points =
+      r >= bowl.r_lo - 0.5 && r <= bowl.r_hi + 0.5 && c >= bowl.c_lo - 0.5 && c <= bowl.c_hi + 0.5;
   if (!pointed || !among_floor_points) return std::nullopt;
   return FloorReading{quadratic_at(q, vr, vc), r, c, shallowest_um};
 }
@@ -654,8 +656,8 @@ void ChannelMeasurer::measure_floor(const LocalReference& reference, Channel& ou
   std::optional<FloorReading> shaped =
       flat_floor_depth(reference, deepest, band_um, in_band, sigma);
   if (!shaped) shaped = pointed_floor(bowl, sigma, band_floor_um);
-  FloorReading floor = shaped.value_or(FloorReading{deepest_um, double(pr), double(pc),
-                                                    band_floor_um});
+  FloorReading floor =
+      shaped.value_or(FloorReading{deepest_um, double(pr), double(pc), band_floor_um});
   // Step 5, bounded: never deeper than the deepest confirmed point by more than the noise
   // allows, never shallower than the floor's own points.
   const double floor_um =
@@ -663,8 +665,7 @@ void ChannelMeasurer::measure_floor(const LocalReference& reference, Channel& ou
 
   readable_shares(floor.r, floor.c, std::max(1.5, std::sqrt(in_band / M_PI)), out);
 
-  const bool hidden = floor_may_hide(bowl, deepest_um + jump_um) ||
-                      (!shaped && !bracketed(pr, pc));
+  const bool hidden = floor_may_hide(bowl, deepest_um + jump_um) || (!shaped && !bracketed(pr, pc));
   if (hidden) {
     out.state = ChannelState::FloorUnreadable;
     out.depth_um = deepest_um;  // at least this deep
@@ -718,8 +719,8 @@ std::optional<Channel> ChannelMeasurer::measure(const ChannelRegion& region) {
     measure_floor(form_plane(rc, cc), ch);
     // A ring that runs off the map is the window's doing; inside the map, the surface
     // around the channel was not read.
-    ch.state = ring_leaves_map(rc, cc, radius_px) ? ChannelState::CutByEdge
-                                                  : ChannelState::NoReference;
+    ch.state =
+        ring_leaves_map(rc, cc, radius_px) ? ChannelState::CutByEdge : ChannelState::NoReference;
   } else {
     measure_floor(*reference, ch);
   }

@@ -57,8 +57,8 @@ class ChannelMeasurer {
   // The channel's neighbourhood: its region's box and a margin, copied out of the map.
   struct Window {
     int r0 = 0, c0 = 0, rows = 0, cols = 0;  // in map pixels
-    std::vector<float> height_um;             // NaN: unreadable
-    std::vector<double> depth_um;             // reference minus height; NaN: unreadable
+    std::vector<float> height_um;            // NaN: unreadable
+    std::vector<double> depth_um;            // reference minus height; NaN: unreadable
     // 1: in the region (readable, below the threshold); 2: unreadable and reached from the
     // region through unreadable points (a hidden part of the channel); 0: neither.
     std::vector<unsigned char> mark;
@@ -113,8 +113,7 @@ class ChannelMeasurer {
                                                    double shallowest_um);
   bool floor_may_hide(const FloorBowl& bowl, double beyond_um) const;
   bool bracketed(int r, int c) const;
-  void readable_shares(double floor_r, double floor_c, double floor_radius_px,
-                       Channel& out) const;
+  void readable_shares(double floor_r, double floor_c, double floor_radius_px, Channel& out) const;
   double plane_at(const double plane[6], int k) const;
   void centroid_position(Channel& out) const;
   bool floor_near_edge(const Channel& ch) const;

@@ -71,7 +71,8 @@ FormSurface::ColumnSampler::ColumnSampler(const FormSurface& form, const std::ve
 
 void FormSurface::ColumnSampler::row(int r, double* out) const {
   const Weights wr = weights(form_.knot_r_, r);
-  for (std::size_t k = 0; k < column_weights_.size(); ++k) out[k] = form_.at(wr, column_weights_[k]);
+  for (std::size_t k = 0; k < column_weights_.size(); ++k)
+    out[k] = form_.at(wr, column_weights_[k]);
 }
 
 FormSurface::RowWalker::RowWalker(const FormSurface& form, int cols)
@@ -88,7 +89,8 @@ FormSurface::RowWalker::RowWalker(const FormSurface& form, int cols)
       knot_values_(form.knot_c_.size()),
       next_knot_values_(knot_values_.size()),
       scratch_(heights_.size()) {
-  for (int c = 0; c < cols; ++c) column_weights_[static_cast<std::size_t>(c)] = weights(form.knot_c_, c);
+  for (int c = 0; c < cols; ++c)
+    column_weights_[static_cast<std::size_t>(c)] = weights(form.knot_c_, c);
 }
 
 void FormSurface::RowWalker::fill(double r, std::vector<double>& knot_values, float* out) const {
@@ -212,7 +214,8 @@ Axis make_axis(int pixels, int wanted, int per_side) {
     a.knots.push_back((first + first + extent - 1) / 2.0);
     a.begin.push_back(static_cast<int>(a.samples.size()));
     const int n = std::min(per_side, extent);
-    for (int k = 0; k < n; ++k) a.samples.push_back(first + static_cast<int>((k + 0.5) * extent / n));
+    for (int k = 0; k < n; ++k)
+      a.samples.push_back(first + static_cast<int>((k + 0.5) * extent / n));
   }
   a.begin.push_back(static_cast<int>(a.samples.size()));
   return a;
@@ -230,7 +233,8 @@ CellGrid sample_grid(const HeightMap& map, const FormOptions& options) {
   const int wanted =
       std::max(2, static_cast<int>(std::lround(options.cell_mm * 1000.0 / map.pitch_um)));
   CellGrid g{make_axis(map.rows, wanted, options.samples_per_side),
-             make_axis(map.cols, wanted, options.samples_per_side), {}};
+             make_axis(map.cols, wanted, options.samples_per_side),
+             {}};
   g.sampled.resize(g.r.samples.size() * g.c.samples.size());
   float* out = g.sampled.data();
   for (const int r : g.r.samples) {
@@ -335,10 +339,10 @@ std::expected<FormFit, std::string> fit_form(const HeightMap& map, const FormOpt
   std::size_t readable = 0;
   std::vector<float> cell = cell_medians(g, readable);
   if (std::all_of(cell.begin(), cell.end(), [](float v) { return std::isnan(v); }))
-    return std::unexpected(text(
-        "height map has only %zu readable pixels among its %d x %d cell samples: too few to "
-        "fit the surface",
-        readable, rows, cols));
+    return std::unexpected(
+        text("height map has only %zu readable pixels among its %d x %d cell samples: too few to "
+             "fit the surface",
+             readable, rows, cols));
 
   // Cells far from what their neighbours predict are not surface (a channel filling a small
   // cell, dust): replaced by the prediction.

@@ -72,7 +72,7 @@ class FormSurface {
     int row_ = -1;
     std::vector<float> heights_;
     std::vector<float> step_;
-    std::vector<int> block_row_;           // the row whose heights each block holds
+    std::vector<int> block_row_;  // the row whose heights each block holds
     // Per block, at the band's first row: the largest height and step, and the largest
     // magnitudes (which bound the steps' rounding).
     std::vector<double> base_max_, step_max_, base_abs_, step_abs_;
@@ -80,7 +80,6 @@ class FormSurface {
     std::vector<double> knot_values_, next_knot_values_;
     std::vector<float> scratch_;
   };
-
 
   // The form at a fixed set of columns, one row at a time: exactly the values at() gives
   // (the same weights, products and sums), with each column's weights worked out once
@@ -106,9 +105,9 @@ class FormSurface {
 };
 
 struct FormOptions {
-  double cell_mm = 0.5;        // cell side; shrunk so that a map has at least 3 cells a side
-  int samples_per_side = 8;    // pixels sampled along each side of a cell
-  double outlier_sigmas = 6;   // a cell this far (in robust sigmas of cell residuals) is replaced
+  double cell_mm = 0.5;       // cell side; shrunk so that a map has at least 3 cells a side
+  int samples_per_side = 8;   // pixels sampled along each side of a cell
+  double outlier_sigmas = 6;  // a cell this far (in robust sigmas of cell residuals) is replaced
 };
 
 struct FormFit {
